@@ -1,0 +1,165 @@
+"""Settings from the environment and `.env`.
+
+The `WHATSAPP_*`, `OPENAI_*`, `DATABASE_URL`, `SNAKECAKES_SECRET_KEY` and `ADMIN_API_TOKEN` names
+are fixed: deployment docs and users rely on them. Everything else uses the `SNAKECAKES_` prefix.
+Secrets are `SecretStr`, so a repr, a log line or an error page never shows them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path("var") / "snakecakes.db"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it, and never shows its value."""
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # WhatsApp: the default bot. A one-number shop needs nothing else.
+    whatsapp_verify_token: SecretStr | None = Field(
+        None, validation_alias=_env("WHATSAPP_VERIFY_TOKEN")
+    )
+    whatsapp_app_secret: SecretStr | None = Field(
+        None, validation_alias=_env("WHATSAPP_APP_SECRET")
+    )
+    whatsapp_access_token: SecretStr | None = Field(
+        None, validation_alias=_env("WHATSAPP_ACCESS_TOKEN")
+    )
+    whatsapp_phone_number_id: str | None = Field(
+        None, validation_alias=_env("WHATSAPP_PHONE_NUMBER_ID")
+    )
+    whatsapp_api_base_url: str = Field(
+        "https://graph.facebook.com", validation_alias=_env("WHATSAPP_API_BASE_URL")
+    )
+    whatsapp_api_version: str = Field("v23.0", validation_alias=_env("WHATSAPP_API_VERSION"))
+
+    # Language model: the offline engine is used when neither key nor base URL is set.
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    openai_model: str = Field("gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))
+
+    database_url: str = Field(f"sqlite:///{DEFAULT_DB_PATH}", validation_alias=_env("DATABASE_URL"))
+    secret_key: SecretStr | None = Field(None, validation_alias=_env("SNAKECAKES_SECRET_KEY"))
+    admin_api_token: SecretStr | None = Field(None, validation_alias=_env("ADMIN_API_TOKEN"))
+
+    # Our own knobs.
+    bot_name: str = Field("Snake Cakes", validation_alias=_env("SNAKECAKES_BOT_NAME"))
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, validation_alias=_env("SNAKECAKES_MAX_BODY_BYTES")
+    )
+    log_format: str = Field("text", validation_alias=_env("SNAKECAKES_LOG_FORMAT"))
+    log_level: str = Field("INFO", validation_alias=_env("SNAKECAKES_LOG_LEVEL"))
+    server_threads: int = Field(16, ge=1, le=256, validation_alias=_env("SNAKECAKES_THREADS"))
+    db_pool_size: int = Field(10, ge=1, le=200, validation_alias=_env("SNAKECAKES_DB_POOL_SIZE"))
+    bot_cache_seconds: float = Field(
+        5.0, ge=0, validation_alias=_env("SNAKECAKES_BOT_CACHE_SECONDS")
+    )
+
+    @field_validator("whatsapp_phone_number_id")
+    @classmethod
+    def _numeric_phone_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().isdigit():
+            raise ValueError("must be the numeric phone number id from Meta's app dashboard")
+        return value.strip() if value else value
+
+    @field_validator("whatsapp_api_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not re.fullmatch(r"v\d+\.\d+", value):
+            raise ValueError("must look like v23.0")
+        return value
+
+    @field_validator("whatsapp_api_base_url", "openai_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if not re.match(r"(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("must be 'text' or 'json'")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (use a long random string)")
+        return value
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def default_bot_settings(self) -> tuple[str, ...]:
+        return (
+            "WHATSAPP_PHONE_NUMBER_ID",
+            "WHATSAPP_ACCESS_TOKEN",
+            "WHATSAPP_APP_SECRET",
+            "WHATSAPP_VERIFY_TOKEN",
+        )
+
+    def default_bot_configured(self) -> bool:
+        return self.whatsapp_phone_number_id is not None
+
+    def check_for_serving(self) -> None:
+        """What `serve` needs beyond well-formed values; raises SettingsError naming the setting."""
+        if self.secret_key is None:
+            raise SettingsError(
+                "SNAKECAKES_SECRET_KEY is missing: it encrypts the tokens kept in the database "
+                "(set a long random string, e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        values = {
+            "WHATSAPP_PHONE_NUMBER_ID": self.whatsapp_phone_number_id,
+            "WHATSAPP_ACCESS_TOKEN": self.whatsapp_access_token,
+            "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+        }
+        given = [name for name, value in values.items() if value is not None]
+        missing = [name for name, value in values.items() if value is None]
+        if given and missing:
+            raise SettingsError(
+                f"{', '.join(missing)} missing: the default bot needs all of "
+                f"{', '.join(values)} (given: {', '.join(given)})"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, `.env` and overrides; errors name the setting, not values."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+            if not name.startswith(("WHATSAPP_", "OPENAI_", "DATABASE_", "ADMIN_", "SNAKECAKES_")):
+                name = f"SNAKECAKES_{name}"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None

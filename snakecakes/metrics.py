@@ -1,0 +1,41 @@
+"""Prometheus metrics, in one registry of our own (so tests can build many apps in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+WEBHOOK_REQUESTS = Counter(
+    "snakecakes_webhook_requests",
+    "Webhook requests by outcome (stored, bad_signature, unknown_number, db_unavailable, ...)",
+    ["method", "outcome"],
+    registry=REGISTRY,
+)
+WEBHOOK_ACK_SECONDS = Histogram(
+    "snakecakes_webhook_ack_seconds",
+    "Time from request start to our answer on POST /webhook",
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
+WEBHOOK_UPDATES = Counter(
+    "snakecakes_webhook_updates",
+    "Updates in webhook bodies by kind (message, status, event, rejected) and result",
+    ["kind", "result"],
+    registry=REGISTRY,
+)
+UNKNOWN_NUMBERS = Counter(
+    "snakecakes_webhook_unknown_numbers",
+    "Changes addressed to a phone_number_id that no bot owns",
+    registry=REGISTRY,
+)
+INBOX_PENDING = Gauge(
+    "snakecakes_inbox_pending",
+    "Inbox rows not yet processed (read at scrape time)",
+    registry=REGISTRY,
+)
+DISPATCH_ERRORS = Counter(
+    "snakecakes_dispatch_errors",
+    "Failures to wake the dispatcher after a commit (the periodic sweep recovers them)",
+    registry=REGISTRY,
+)
