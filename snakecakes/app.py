@@ -1,0 +1,130 @@
+"""The Flask layer: thin by design. It turns HTTP into calls on the core and back, nothing more."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from flask import Flask, Response, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from snakecakes import metrics
+from snakecakes.bot.bot import Dispatcher, NullDispatcher
+from snakecakes.bot.bots import BotDirectory
+from snakecakes.bot.intake import WebhookIntake
+from snakecakes.config import Settings
+from snakecakes.crypto import SecretBox
+from snakecakes.db import migrate
+from snakecakes.db.database import DB_UNAVAILABLE, Database
+from snakecakes.db.models import InboxMessage
+from snakecakes.logs import log_context, new_request_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What the web layer needs; built once at start (see snakecakes.cli)."""
+
+    settings: Settings
+    db: Database
+    bots: BotDirectory
+    intake: WebhookIntake
+
+
+def build_services(
+    settings: Settings, db: Database | None = None, dispatcher: Dispatcher | None = None
+) -> Services:
+    assert settings.secret_key is not None, "check_for_serving() first"
+    db = db or Database(settings.database_url, pool_size=settings.db_pool_size)
+    box = SecretBox(settings.secret_key.get_secret_value())
+    bots = BotDirectory(db, box, ttl=settings.bot_cache_seconds)
+    intake = WebhookIntake(db, bots, dispatcher or NullDispatcher())
+    return Services(settings, db, bots, intake)
+
+
+def create_app(services: Services) -> Flask:
+    app = Flask("snakecakes")
+    app.config["MAX_CONTENT_LENGTH"] = services.settings.max_body_bytes
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.extensions["snakecakes"] = services
+    intake = services.intake
+
+    @app.get("/webhook")
+    def webhook_verify() -> Response:
+        args = request.args
+        ok = intake.verify_subscription(
+            args.get("hub.mode"), args.get("hub.verify_token"), args.get("hub.challenge", "")
+        )
+        if not ok:
+            log.warning("webhook verification refused")
+            return Response("forbidden", 403, mimetype="text/plain")
+        return Response(args.get("hub.challenge", ""), 200, mimetype="text/plain")
+
+    @app.post("/webhook")
+    def webhook_receive() -> Response:
+        started = time.perf_counter()
+        with log_context(request_id=request.headers.get("X-Request-Id") or new_request_id()):
+            limit = services.settings.max_body_bytes
+            if request.content_length is not None and request.content_length > limit:
+                return _too_large(started)
+            try:
+                body = request.get_data(cache=False)
+            except RequestEntityTooLarge:
+                return _too_large(started)
+            result = intake.receive(body, request.headers.get("X-Hub-Signature-256"))
+            metrics.WEBHOOK_ACK_SECONDS.observe(time.perf_counter() - started)
+            return Response(result.body, result.status, mimetype="text/plain")
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return Response("ok", 200, mimetype="text/plain")
+
+    @app.get("/readyz")
+    def readyz() -> tuple[dict[str, object], int]:
+        checks: dict[str, object] = {}
+        try:
+            services.db.ping()
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if migrate.is_current(services.db) else "behind"
+        except DB_UNAVAILABLE as exc:
+            checks["database"] = f"unreachable ({type(exc).__name__})"
+        ready = checks.get("database") == "ok" and checks.get("migrations") == "ok"
+        return {"status": "ready" if ready else "not ready", "checks": checks}, (
+            200 if ready else 503
+        )
+
+    @app.get("/metrics")
+    def metrics_view() -> Response:
+        try:
+            with services.db.read() as session:
+                pending = session.scalar(
+                    select(func.count())
+                    .select_from(InboxMessage)
+                    .where(InboxMessage.state == "pending")
+                )
+            metrics.INBOX_PENDING.set(pending or 0)
+        except DB_UNAVAILABLE:
+            log.warning("metrics: database unreachable, inbox_pending not refreshed")
+        return Response(generate_latest(metrics.REGISTRY), 200, mimetype=CONTENT_TYPE_LATEST)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        return Response(exc.name, exc.code or 500, mimetype="text/plain")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return Response("internal error", 500, mimetype="text/plain")
+
+    return app
+
+
+def _too_large(started: float) -> Response:
+    log.warning("webhook body over the size limit refused")
+    metrics.WEBHOOK_REQUESTS.labels("POST", "too_large").inc()
+    metrics.WEBHOOK_ACK_SECONDS.observe(time.perf_counter() - started)
+    return Response("payload too large", 413, mimetype="text/plain")

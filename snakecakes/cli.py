@@ -1,0 +1,218 @@
+"""`snakecakes serve | demo | db upgrade | db current | bots list`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from flask import Flask
+
+from snakecakes.config import Settings, SettingsError, load_settings
+from snakecakes.db import migrate
+from snakecakes.db.database import Database
+from snakecakes.logs import configure_logging, register_secrets
+
+log = logging.getLogger("snakecakes")
+
+DEMO_PHONE_NUMBER_ID = "100000000000001"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="snakecakes", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, helptext in (("serve", "run the bot's web server"), ("demo", "run the local demo")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--host", default="127.0.0.1" if name == "demo" else "0.0.0.0")
+        p.add_argument("--port", type=int, default=8080)
+        p.add_argument("--threads", type=int, default=None, help="WSGI worker threads")
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply migrations")
+    db.add_parser("current", help="show the schema revision")
+    bots = sub.add_parser("bots", help="business numbers").add_subparsers(
+        dest="bots_command", required=True
+    )
+    bots.add_parser("list", help="list bots")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            prepare_demo_environment()
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format)
+        register_secrets(_secret_values(settings))
+        if args.command in ("serve", "demo"):
+            return serve(settings, args.host, args.port, args.threads, demo=args.command == "demo")
+        if args.command == "db":
+            return db_command(settings, args.db_command)
+        return bots_list(settings)
+    except SettingsError as exc:
+        print(f"snakecakes: {exc}", file=sys.stderr)
+        return 2
+
+
+def _secret_values(settings: Settings) -> list[str | None]:
+    fields = (
+        settings.whatsapp_access_token,
+        settings.whatsapp_app_secret,
+        settings.whatsapp_verify_token,
+        settings.openai_api_key,
+        settings.secret_key,
+        settings.admin_api_token,
+    )
+    return [f.get_secret_value() if f else None for f in fields]
+
+
+def prepare_demo_environment() -> None:
+    """Demo defaults so that `make demo` needs no `.env`; real settings in `.env` still win."""
+    var = Path("var")
+    var.mkdir(exist_ok=True)
+    key_file = var / "demo-secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(32))
+        key_file.chmod(0o600)
+    defaults = {
+        "SNAKECAKES_SECRET_KEY": key_file.read_text().strip(),
+        "WHATSAPP_PHONE_NUMBER_ID": DEMO_PHONE_NUMBER_ID,
+        "WHATSAPP_ACCESS_TOKEN": "demo-access-token",
+        "WHATSAPP_APP_SECRET": "demo-app-secret",
+        "WHATSAPP_VERIFY_TOKEN": "demo-verify-token",
+        "DATABASE_URL": f"sqlite:///{var / 'demo.db'}",
+    }
+    env_file = _dotenv_keys()
+    for name, value in defaults.items():
+        if name not in env_file:
+            os.environ.setdefault(name, value)
+
+
+def _dotenv_keys() -> set[str]:
+    path = Path(".env")
+    if not path.exists():
+        return set()
+    keys = set()
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            keys.add(line.split("=", 1)[0].strip())
+    return keys
+
+
+def open_database(settings: Settings, *, auto_upgrade: bool) -> Database:
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    if auto_upgrade:
+        migrate.upgrade(db)
+    elif not migrate.is_current(db):
+        raise SettingsError(
+            "DATABASE_URL: the schema is not at the current revision; run `snakecakes db upgrade`"
+        )
+    return db
+
+
+def serve(settings: Settings, host: str, port: int, threads: int | None, *, demo: bool) -> int:
+    from snakecakes.app import build_services, create_app
+    from snakecakes.bot.bots import ensure_default_bot
+    from snakecakes.crypto import SecretBox
+
+    settings.check_for_serving()
+    assert settings.secret_key is not None
+    db = open_database(settings, auto_upgrade=settings.is_sqlite)
+    ensure_default_bot(db, settings, SecretBox(settings.secret_key.get_secret_value()))
+    services = build_services(settings, db)
+    services.bots.refresh()
+    if not services.bots.all():
+        raise SettingsError(
+            "no bot configured: set WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, "
+            "WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN"
+        )
+    app = create_app(services)
+    run_server(
+        app,
+        host,
+        port,
+        threads or settings.server_threads,
+        max_body=settings.max_body_bytes,
+        banner=demo_banner if demo else None,
+    )
+    db.dispose()
+    return 0
+
+
+def demo_banner(url: str) -> str:
+    return (
+        "\n  Snake Cakes demo is running.\n"
+        f"    webhook:  {url}/webhook  (verify token: demo-verify-token)\n"
+        f"    health:   {url}/healthz   {url}/readyz   metrics: {url}/metrics\n"
+        "  Messages posted to the webhook are verified, stored and deduplicated.\n"
+        "  The browser chat simulator arrives with the simulator issue. Ctrl-C stops.\n"
+    )
+
+
+def run_server(
+    app: Flask,
+    host: str,
+    port: int,
+    threads: int,
+    *,
+    max_body: int,
+    banner: Callable[[str], str] | None = None,
+) -> None:
+    """Waitress: a production WSGI server with a thread pool (not Flask's dev server)."""
+    from waitress.server import create_server
+
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=max_body,
+        channel_timeout=30,
+        connection_limit=1000,
+        backlog=2048,
+        ident="snakecakes",
+        clear_untrusted_proxy_headers=True,
+    )
+    bound = f"http://{server.effective_host}:{server.effective_port}"  # type: ignore[union-attr]
+    log.info("serving on %s with %d threads", bound, threads)
+    if banner:
+        print(banner(bound), flush=True)
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        server.close()
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+def db_command(settings: Settings, command: str) -> int:
+    db = open_database(settings, auto_upgrade=command == "upgrade")
+    print(f"schema revision: {migrate.current_revision(db)} (head {migrate.head_revision(db)})")
+    db.dispose()
+    return 0
+
+
+def bots_list(settings: Settings) -> int:
+    from snakecakes.app import build_services
+
+    settings.check_for_serving()
+    services = build_services(settings, open_database(settings, auto_upgrade=False))
+    services.bots.refresh()
+    for bot in services.bots.all():
+        default = " (default)" if bot.is_default else ""
+        print(f"{bot.id}\t{bot.phone_number_id}\t{bot.name}{default}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
