@@ -145,6 +145,15 @@ class WebhookIntake:
         )
         if stored:
             self._notify(stored)
+        bot_label = next(iter(rows.bot_ids)) if len(rows.bot_ids) == 1 else "several"
+        with log_context(bot_id=bot_label):
+            log.info(
+                "webhook stored: %d new messages, %d new statuses, %d events (%d duplicates)",
+                len(new_msgs),
+                len(new_statuses),
+                len(rows.events),
+                len(rows.messages) + len(rows.statuses) - len(new_msgs) - len(new_statuses),
+            )
         return _result(
             200, "stored", "ok", messages_new=len(new_msgs), statuses_new=len(new_statuses)
         )

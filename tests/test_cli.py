@@ -1,0 +1,160 @@
+"""`snakecakes` as an operator runs it: a real subprocess under the production WSGI server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from snakecakes.simulator import payloads as p
+from tests.conftest import ACCESS_TOKEN, APP_SECRET, PHONE_ID, SECRET_KEY, VERIFY_TOKEN
+
+CLI = [sys.executable, "-m", "snakecakes.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "SNAKECAKES_"))}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        SNAKECAKES_SECRET_KEY=SECRET_KEY,
+        WHATSAPP_PHONE_NUMBER_ID=PHONE_ID,
+        WHATSAPP_APP_SECRET=APP_SECRET,
+        WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN,
+        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
+        SNAKECAKES_LOG_FORMAT="json",
+        SNAKECAKES_LOG_LEVEL="DEBUG",
+    )
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[tuple[str, Path]]:
+    port = free_port()
+    log_path = cwd / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [*CLI, *args, "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(url + "/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None, log_path.read_text()
+                    assert time.monotonic() < deadline, "server did not start"
+                    time.sleep(0.1)
+            yield url, log_path
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_serve_migrates_sqlite_stores_webhooks_and_logs_json_without_secrets(
+    tmp_path: Path,
+) -> None:
+    env = env_for(tmp_path)
+    with running(["serve"], env, tmp_path) as (url, log_path):
+        assert httpx.get(url + "/readyz").json()["status"] == "ready"
+        secret_text = "my secret birthday surprise for Anna"
+        msg = p.text(p.new_wamid(), "4915112345678", secret_text)
+        raw, headers = p.signed(p.envelope(p.change(PHONE_ID, messages=[msg])), APP_SECRET)
+        r = httpx.post(url + "/webhook", content=raw, headers={**headers, "X-Request-Id": "req-42"})
+        assert r.status_code == 200
+        assert r.headers["server"] == "snakecakes"  # waitress, not the Flask dev server
+        metrics = httpx.get(url + "/metrics").text
+        assert 'snakecakes_webhook_requests_total{method="POST",outcome="stored"} 1.0' in metrics
+        assert "snakecakes_inbox_pending 1.0" in metrics
+        assert "snakecakes_webhook_ack_seconds_bucket" in metrics
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    stored = [line for line in lines if line["msg"].startswith("webhook stored")]
+    assert stored and stored[0]["request_id"] == "req-42" and stored[0]["bot_id"] == "1"
+    assert all({"request_id", "bot_id", "level", "ts"} <= set(line) for line in lines)
+    text = log_path.read_text()
+    for secret in (APP_SECRET, ACCESS_TOKEN, VERIFY_TOKEN, SECRET_KEY, secret_text):
+        assert secret not in text
+
+
+def test_missing_setting_stops_the_start_and_names_it(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    del env["WHATSAPP_ACCESS_TOKEN"]
+    done = subprocess.run([*CLI, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "WHATSAPP_ACCESS_TOKEN" in done.stderr
+    env = env_for(tmp_path, SNAKECAKES_SECRET_KEY="")
+    done = subprocess.run([*CLI, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "SNAKECAKES_SECRET_KEY" in done.stderr
+
+
+def test_postgresql_needs_db_upgrade_first(tmp_path: Path, postgresql_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from snakecakes.db.database import normalise_url
+
+    name = "snakecakes_cli_" + str(os.getpid())
+    base = postgresql_url.rsplit("/", 1)[0]
+    admin = create_engine(normalise_url(base + "/test"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        env = env_for(tmp_path, DATABASE_URL=f"{base}/{name}")
+        refused = subprocess.run(
+            [*CLI, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert refused.returncode == 2
+        assert "snakecakes db upgrade" in refused.stderr
+        upgrade = subprocess.run(
+            [*CLI, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert upgrade.returncode == 0, upgrade.stderr
+        with running(["serve"], env, tmp_path) as (url, _):
+            assert httpx.get(url + "/readyz").json()["checks"]["migrations"] == "ok"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_demo_starts_without_any_configuration(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WHATSAPP_", "SNAKECAKES_", "DATABASE_URL"))
+    }
+    with running(["demo"], env, tmp_path) as (url, log_path):
+        params = {
+            "hub.mode": "subscribe",
+            "hub.verify_token": "demo-verify-token",
+            "hub.challenge": "7",
+        }
+        assert httpx.get(url + "/webhook", params=params).text == "7"
+    assert "Snake Cakes demo is running" in log_path.read_text()
+    assert (tmp_path / "var" / "demo.db").exists()
