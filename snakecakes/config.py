@@ -70,6 +70,45 @@ class Settings(BaseSettings):
         5.0, ge=0, validation_alias=_env("SNAKECAKES_BOT_CACHE_SECONDS")
     )
 
+    # Outbound: pacing below Meta's 80/s per number (inbound shares it), per-customer pacing,
+    # retries with backoff up to a maximum age.
+    send_rate: float = Field(60.0, gt=0, le=1000, validation_alias=_env("SNAKECAKES_SEND_RATE"))
+    pair_burst: int = Field(10, ge=1, validation_alias=_env("SNAKECAKES_PAIR_BURST"))
+    pair_window_seconds: float = Field(
+        60.0, gt=0, validation_alias=_env("SNAKECAKES_PAIR_WINDOW_SECONDS")
+    )
+    send_max_age_seconds: float = Field(
+        3600.0, gt=0, validation_alias=_env("SNAKECAKES_SEND_MAX_AGE_SECONDS")
+    )
+    send_backoff_seconds: float = Field(
+        1.0, gt=0, validation_alias=_env("SNAKECAKES_SEND_BACKOFF_SECONDS")
+    )
+    send_backoff_max_seconds: float = Field(
+        300.0, gt=0, validation_alias=_env("SNAKECAKES_SEND_BACKOFF_MAX_SECONDS")
+    )
+    graph_timeout_seconds: float = Field(
+        15.0, gt=0, validation_alias=_env("SNAKECAKES_GRAPH_TIMEOUT_SECONDS")
+    )
+
+    # Durable execution (DBOS): who this process is, and how eagerly it polls its queues.
+    executor_id: str | None = Field(None, validation_alias=_env("SNAKECAKES_EXECUTOR_ID"))
+    worker_threads: int = Field(
+        32, ge=1, le=1000, validation_alias=_env("SNAKECAKES_WORKER_THREADS")
+    )
+    queue_poll_seconds: float = Field(
+        0.05, gt=0, le=10, validation_alias=_env("SNAKECAKES_QUEUE_POLL_SECONDS")
+    )
+    dbos_database_url: str | None = Field(
+        None, validation_alias=_env("SNAKECAKES_DBOS_DATABASE_URL")
+    )
+
+    # Safety nets: how often to look for work a lost wake-up or a dead process left behind, and
+    # how old such work must be.
+    sweep_seconds: float = Field(10.0, gt=0, validation_alias=_env("SNAKECAKES_SWEEP_SECONDS"))
+    sweep_grace_seconds: float = Field(
+        30.0, gt=0, validation_alias=_env("SNAKECAKES_SWEEP_GRACE_SECONDS")
+    )
+
     @field_validator("whatsapp_phone_number_id")
     @classmethod
     def _numeric_phone_id(cls, value: str | None) -> str | None:

@@ -36,3 +36,9 @@ class SecretBox:
                 "a stored secret cannot be decrypted: SNAKECAKES_SECRET_KEY differs from the key "
                 "it was encrypted with"
             ) from None
+
+    def decrypt_or_none(self, token: str) -> str | None:
+        try:
+            return self.decrypt(token)
+        except SecretBoxError:
+            return None

@@ -39,3 +39,26 @@ DISPATCH_ERRORS = Counter(
     "Failures to wake the dispatcher after a commit (the periodic sweep recovers them)",
     registry=REGISTRY,
 )
+OUTBOX_SENDS = Counter(
+    "snakecakes_outbox_sends",
+    "Send attempts by result (sent, error) and Meta error code",
+    ["result", "code"],
+    registry=REGISTRY,
+)
+OUTBOX_POSSIBLE_DUPLICATES = Counter(
+    "snakecakes_outbox_possible_duplicates",
+    "Messages resent after an attempt whose outcome was unknown (Meta may have accepted it)",
+    registry=REGISTRY,
+)
+SENDING_PAUSED = Gauge(
+    "snakecakes_sending_paused",
+    "1 while a bot's sending is paused (token expired, spam or policy block)",
+    ["bot"],
+    registry=REGISTRY,
+)
+DELIVERY_STATUSES = Counter(
+    "snakecakes_delivery_statuses",
+    "Delivery status webhooks applied to our messages, by status and error code",
+    ["status", "code"],
+    registry=REGISTRY,
+)

@@ -19,6 +19,7 @@ from snakecakes.crypto import SecretBox
 from snakecakes.db import migrate
 from snakecakes.db.database import Database, normalise_url
 from snakecakes.db.models import Base
+from snakecakes.simulator.fake_graph import FakeGraphAPI
 from tests.support.server import ServerThread
 
 PG_ADMIN_URL = os.environ.get("SNAKECAKES_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -29,6 +30,7 @@ ACCESS_TOKEN = "EAAG-access-token-of-bot-a-9d8c7b"
 VERIFY_TOKEN = "verify-token-of-bot-a-5a4b"
 OTHER_PHONE_ID = "206540352242933"
 OTHER_APP_SECRET = "app-secret-of-bot-b-71d2aa"
+OTHER_ACCESS_TOKEN = "EAAG-token-of-bot-b-0000"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -146,10 +148,19 @@ def stack(db: Database) -> Iterator[Stack]:
         name="Other shop",
         phone_number_id=OTHER_PHONE_ID,
         app_secret=OTHER_APP_SECRET,
-        access_token="EAAG-token-of-bot-b-0000",
+        access_token=OTHER_ACCESS_TOKEN,
         verify_token="verify-token-of-bot-b",
     )
     services = build_services(settings, db)
     services.bots.refresh()
     with ServerThread(create_app(services)) as server:
         yield Stack(server.url, services, bot_a, bot_b)
+
+
+@pytest.fixture
+def graph_api() -> Iterator[FakeGraphAPI]:
+    """The fake Graph API, knowing the tokens of both test bots."""
+    graph = FakeGraphAPI(tokens={PHONE_ID: ACCESS_TOKEN, OTHER_PHONE_ID: OTHER_ACCESS_TOKEN})
+    graph.start()
+    yield graph
+    graph.stop()

@@ -21,6 +21,8 @@ from snakecakes.db.models import Bot
 
 log = logging.getLogger(__name__)
 
+TOKEN_PAUSE = "access token rejected"  # how the sender words a 190 pause
+
 
 @dataclass(frozen=True, slots=True)
 class BotCredentials:
@@ -144,7 +146,13 @@ def ensure_default_bot(db: Database, settings: Settings, box: SecretBox) -> int 
         bot.is_default = True
         bot.active = True
         bot.app_secret_enc = box.encrypt(settings.whatsapp_app_secret.get_secret_value())
-        bot.access_token_enc = box.encrypt(settings.whatsapp_access_token.get_secret_value())
+        token = settings.whatsapp_access_token.get_secret_value()
+        old = box.decrypt_or_none(bot.access_token_enc) if bot.access_token_enc else None
+        if old != token and (bot.paused_reason or "").startswith(TOKEN_PAUSE):
+            log.info("bot %s: new access token, sending resumes", bot.id)
+            bot.paused_reason = None
+            bot.paused_at = None
+        bot.access_token_enc = box.encrypt(token)
         bot.verify_token_enc = box.encrypt(settings.whatsapp_verify_token.get_secret_value())
         session.flush()
         return bot.id
@@ -175,3 +183,18 @@ def add_bot(
         session.add(bot)
         session.flush()
         return bot.id
+
+
+def set_access_token(db: Database, box: SecretBox, bot_id: int, access_token: str) -> bool:
+    """Replace a bot's token; a pause caused by the old token ends. True when one ended (the
+    caller then wakes the waiting chats, see Sender.resume)."""
+    with db.transaction() as session:
+        bot = session.get(Bot, bot_id)
+        if bot is None:
+            raise KeyError(f"no bot {bot_id}")
+        bot.access_token_enc = box.encrypt(access_token)
+        if bot.paused_reason and bot.paused_reason.startswith(TOKEN_PAUSE):
+            bot.paused_reason = None
+            bot.paused_at = None
+            return True
+        return False

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -51,6 +52,10 @@ class Bot(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Sending stops for the whole number on some errors (190: token expired; 131048, 368: spam or
+    # policy blocks) until an operator acts; replacing the token clears a token pause.
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -120,3 +125,50 @@ class WebhookEvent(Base):
     field: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One message we will send: written durably before any attempt, updated as it goes.
+
+    `state` is our side (queued, sending, sent, failed); `delivery` is WhatsApp's side from status
+    webhooks (sent, failed, delivered, read, played), which only ever moves forward.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_chat_state", "bot_id", "chat_key", "state", "id"),
+        Index("ix_outbox_state_next", "state", "next_attempt_at"),
+        Index("ix_outbox_wamid", "wamid"),
+        Index("ix_outbox_recipient_sent", "bot_id", "recipient", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id"))
+    chat_key: Mapped[str] = mapped_column(String(128))
+    recipient: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a drain of this chat is already scheduled to wake (so others need not schedule one).
+    wake_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wamid: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    used_template: Mapped[str | None] = mapped_column(String(512))
+    delivery: Mapped[str | None] = mapped_column(String(16))
+    delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SendPacing(Base):
+    """The next free send slot of a business number, shared by every process that sends for it."""
+
+    __tablename__ = "send_pacing"
+
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id"), primary_key=True)
+    next_slot: Mapped[float] = mapped_column(Float, default=0.0)

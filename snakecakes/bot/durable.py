@@ -1,0 +1,93 @@
+"""Durable execution with DBOS Transact: one place that starts, configures and stops it.
+
+Facts about DBOS 3.4 that shape this module (measured; see docs/durable.md):
+- `executor_id` must be unique and stable per process: a restarted process recovers the pending
+  workflows of its own id, and two live processes with one id run the same work twice;
+- `application_version` is fixed to our release, not DBOS's hash of the code, so a code change
+  does not strand work that is in flight;
+- queue pick-up latency is one polling interval, so we poll often (SNAKECAKES_QUEUE_POLL_SECONDS);
+- on SQLite DBOS keeps its tables in a file of its own beside ours (its reset helpers would wipe
+  every table of a shared file); on PostgreSQL it uses schema `dbos` of our database.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sqlite3
+from pathlib import Path
+
+from dbos import DBOS, DBOSConfig
+from sqlalchemy.engine import make_url
+
+from snakecakes import __version__
+from snakecakes.config import Settings
+from snakecakes.db.database import normalise_url
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "snakecakes"
+OUTBOX_QUEUE = "outbox"
+
+
+def system_database_url(settings: Settings) -> str:
+    if settings.dbos_database_url:
+        return settings.dbos_database_url
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() != "sqlite":
+        return settings.database_url
+    path = Path(url.database or "var/snakecakes.db")
+    return f"sqlite:///{path.with_name(path.stem + '-dbos' + (path.suffix or '.db'))}"
+
+
+def default_executor_id(role: str) -> str:
+    return f"{socket.gethostname()}-{role}"
+
+
+def launch(settings: Settings, *, role: str, reset: bool = False) -> None:
+    """Start DBOS in this process and register our queues (after launch, as DBOS requires)."""
+    dbos_log = logging.getLogger("dbos")
+    if not dbos_log.handlers:  # DBOS then leaves logging to us instead of adding its own handler
+        dbos_log.addHandler(logging.NullHandler())
+    url = system_database_url(settings)
+    if url.startswith("sqlite"):
+        _prepare_sqlite(url)
+    config: DBOSConfig = {
+        "name": APP_NAME,
+        "system_database_url": url,
+        "application_version": __version__,
+        "executor_id": settings.executor_id or default_executor_id(role),
+        "log_level": "WARNING",
+        "max_executor_threads": settings.worker_threads * 2 + 8,
+        "notification_listener_polling_interval_sec": 0.05,
+    }
+    DBOS(config=config)
+    if reset:
+        DBOS.reset_system_database(truncate=True)
+    DBOS.launch()
+    DBOS.register_queue(
+        OUTBOX_QUEUE,
+        worker_concurrency=settings.worker_threads,
+        partition_concurrency=1,
+        polling_interval_sec=settings.queue_poll_seconds,
+        on_conflict="always_update",
+    )
+    log.info("durable execution started as %s", config["executor_id"])
+
+
+def shutdown(timeout: int = 5) -> None:
+    """Stop DBOS; running workflows get `timeout` seconds, then are recovered on next start."""
+    DBOS.destroy(workflow_completion_timeout_sec=timeout)
+
+
+def _prepare_sqlite(url: str) -> None:
+    """WAL for DBOS's own file too: about 1.5 times the queue throughput of its default."""
+    path = make_url(url).database
+    if not path:
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
