@@ -81,8 +81,6 @@ def head_of_chat(session: Session, bot_id: int, chat_key: str) -> Head | None:
         .order_by(OutboxMessage.id)
         .limit(1)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=OutboxMessage)
     found = session.execute(query).first()
     if found is None:
         return None
@@ -110,10 +108,11 @@ def pair_due(
     return (oldest.timestamp() if oldest else now) + window
 
 
-def set_wake(session: Session, outbox_id: int, due: float) -> None:
-    session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(wake_at=at(due))
-    )
+def set_wake(db: Database, outbox_id: int, due: float) -> None:
+    with db.transaction() as session:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(wake_at=at(due))
+        )
 
 
 @dataclass(frozen=True, slots=True)

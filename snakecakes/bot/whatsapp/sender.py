@@ -43,7 +43,8 @@ MIN_WAIT = 0.02  # shorter waits are not worth a durable sleep
 SHORT_WAIT = 1.0  # seconds a workflow sleeps in place; longer waits are re-enqueued with a delay
 PAUSE_POLL = 30.0  # a paused number is re-checked this often (resume_bot wakes chats at once)
 PAUSE_CODES = {131048: "spam rate limit", 368: "temporarily blocked for policy violations"}
-MESSAGES_PER_WORKFLOW = 100  # then continue in a fresh workflow, keeping replay short
+STEPS_PER_WORKFLOW = 100  # then continue in a fresh workflow, keeping replay short
+MESSAGES_PER_STEP = 50
 
 
 @dataclass
@@ -80,20 +81,17 @@ def enqueue_drain(bot_id: int, chat_key: str, delay: float | None = None) -> Non
 @DBOS.workflow(name="snakecakes.deliver_chat")
 def deliver_chat(bot_id: int, chat_key: str) -> int:
     sent = 0
-    for _ in range(MESSAGES_PER_WORKFLOW):
-        step = send_next(bot_id, chat_key)
-        op = step["op"]
-        if op == "empty":
+    for _ in range(STEPS_PER_WORKFLOW):
+        step = send_due(bot_id, chat_key)
+        sent += step["sent"]
+        if step["op"] == "empty":
             return sent
-        if op == "sent":
-            sent += 1
-        elif op == "wait":
-            if step["seconds"] <= SHORT_WAIT:
-                DBOS.sleep(step["seconds"])
-                continue
-            if step["owner"]:
-                enqueue_drain(bot_id, chat_key, step["seconds"])
-            return sent
+        if step["seconds"] <= SHORT_WAIT:
+            DBOS.sleep(step["seconds"])
+            continue
+        if step["owner"]:
+            enqueue_drain(bot_id, chat_key, step["seconds"])
+        return sent
     enqueue_drain(bot_id, chat_key)
     return sent
 
@@ -103,18 +101,33 @@ def _database_hiccup(exc: BaseException) -> bool:
 
 
 @DBOS.step(
-    name="snakecakes.send_next",
+    name="snakecakes.send_due",
     retries_allowed=True,
     max_attempts=5,
     interval_seconds=0.5,
     backoff_rate=2.0,
     should_retry=_database_hiccup,
 )
-def send_next(bot_id: int, chat_key: str) -> dict[str, Any]:
-    """Decide about the chat's head message and, when it is due, make one attempt."""
+def send_due(bot_id: int, chat_key: str) -> dict[str, Any]:
+    """Send the chat's messages that are due, oldest first, until one must wait or none is left.
+
+    One step for several messages keeps DBOS's bookkeeping off the per-message cost; running it
+    again after a crash is safe because every message's progress is in the outbox.
+    """
     ctx = _context()
+    sent = 0
+    for _ in range(MESSAGES_PER_STEP):
+        decision = _decide(ctx, bot_id, chat_key)
+        if isinstance(decision, dict):
+            return {**decision, "sent": sent}
+        sent += _attempt(ctx, decision)["op"] == "sent"
+    return {"op": "wait", "seconds": 0.0, "owner": False, "sent": sent}
+
+
+def _decide(ctx: SenderContext, bot_id: int, chat_key: str) -> dict[str, Any] | int:
+    """The id of the chat's head when it is due now; else why and how long to wait."""
     settings = ctx.settings
-    with ctx.db.transaction() as session:
+    with ctx.db.read() as session:  # one drain per chat at a time: a read decides safely
         head = outbox.head_of_chat(session, bot_id, chat_key)
         if head is None:
             return {"op": "empty"}
@@ -122,28 +135,21 @@ def send_next(bot_id: int, chat_key: str) -> dict[str, Any]:
         if head.paused_reason:
             due = now + PAUSE_POLL
         else:
-            due = max(
-                now,
-                head.next_attempt_at or 0.0,
-                outbox.pair_due(
-                    session,
-                    bot_id,
-                    head.recipient,
-                    settings.pair_burst,
-                    settings.pair_window_seconds,
-                    now,
-                ),
-            )
-        wait = due - now
-        if wait > SHORT_WAIT:
-            # exactly one drain schedules each wake-up: the one that finds none scheduled in time
-            scheduled = head.wake_at is not None and now < head.wake_at <= due + 0.001
-            if not scheduled:
-                outbox.set_wake(session, head.id, due)
-            return {"op": "wait", "seconds": wait, "owner": not scheduled}
-        if wait > MIN_WAIT:
-            return {"op": "wait", "seconds": wait, "owner": False}
-    return _attempt(ctx, head.id)
+            pair = outbox.pair_due(
+                session, bot_id, head.recipient, settings.pair_burst,
+                settings.pair_window_seconds, now,
+            )  # fmt: skip
+            due = max(now, head.next_attempt_at or 0.0, pair)
+    wait = due - now
+    if wait > SHORT_WAIT:
+        # exactly one drain schedules each wake-up: the one that finds none scheduled in time
+        scheduled = head.wake_at is not None and now < head.wake_at <= due + 0.001
+        if not scheduled:
+            outbox.set_wake(ctx.db, head.id, due)
+        return {"op": "wait", "seconds": wait, "owner": not scheduled}
+    if wait > MIN_WAIT:
+        return {"op": "wait", "seconds": wait, "owner": False}
+    return head.id
 
 
 def _attempt(ctx: SenderContext, outbox_id: int) -> dict[str, Any]:
