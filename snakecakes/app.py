@@ -19,7 +19,7 @@ from snakecakes.config import Settings
 from snakecakes.crypto import SecretBox
 from snakecakes.db import migrate
 from snakecakes.db.database import DB_UNAVAILABLE, Database
-from snakecakes.db.models import InboxMessage
+from snakecakes.db.models import Bot, InboxMessage
 from snakecakes.logs import log_context, new_request_id
 
 log = logging.getLogger(__name__)
@@ -93,9 +93,15 @@ def create_app(services: Services) -> Flask:
         except DB_UNAVAILABLE as exc:
             checks["database"] = f"unreachable ({type(exc).__name__})"
         ready = checks.get("database") == "ok" and checks.get("migrations") == "ok"
-        return {"status": "ready" if ready else "not ready", "checks": checks}, (
-            200 if ready else 503
-        )
+        if not ready:
+            return {"status": "not ready", "checks": checks}, 503
+        paused = _paused_bots(services.db)
+        if paused:
+            # still ready (webhooks are taken and stored), but someone must act
+            checks["sending"] = paused
+            return {"status": "degraded", "checks": checks}, 200
+        checks["sending"] = "ok"
+        return {"status": "ready", "checks": checks}, 200
 
     @app.get("/metrics")
     def metrics_view() -> Response:
@@ -121,6 +127,14 @@ def create_app(services: Services) -> Flask:
         return Response("internal error", 500, mimetype="text/plain")
 
     return app
+
+
+def _paused_bots(db: Database) -> dict[str, str]:
+    with db.read() as session:
+        rows = session.execute(
+            select(Bot.id, Bot.paused_reason).where(Bot.paused_reason.is_not(None))
+        ).all()
+    return {f"bot {bot_id}": f"paused: {reason}" for bot_id, reason in rows}
 
 
 def _too_large(started: float) -> Response:

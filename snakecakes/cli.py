@@ -11,12 +11,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from snakecakes.config import Settings, SettingsError, load_settings
 from snakecakes.db import migrate
 from snakecakes.db.database import Database
+
+if TYPE_CHECKING:
+    from snakecakes.simulator.fake_graph import FakeGraphAPI
 from snakecakes.logs import configure_logging, register_secrets
 
 log = logging.getLogger("snakecakes")
@@ -42,9 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     bots.add_parser("list", help="list bots")
     args = parser.parse_args(argv)
+    fake_graph: FakeGraphAPI | None = None
     try:
         if args.command == "demo":
-            prepare_demo_environment()
+            fake_graph = prepare_demo_environment(args.host, args.port)
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
         register_secrets(_secret_values(settings))
@@ -56,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"snakecakes: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if fake_graph is not None:
+            fake_graph.stop()
 
 
 def _secret_values(settings: Settings) -> list[str | None]:
@@ -70,8 +78,11 @@ def _secret_values(settings: Settings) -> list[str | None]:
     return [f.get_secret_value() if f else None for f in fields]
 
 
-def prepare_demo_environment() -> None:
-    """Demo defaults so that `make demo` needs no `.env`; real settings in `.env` still win."""
+def prepare_demo_environment(host: str, port: int) -> FakeGraphAPI | None:
+    """Demo defaults so that `make demo` needs no `.env`; real settings in `.env` still win.
+
+    Without a real Graph API configured, the bot talks to the fake one, in this process, which
+    answers like Meta and posts delivery statuses back to the bot's webhook."""
     var = Path("var")
     var.mkdir(exist_ok=True)
     key_file = var / "demo-secret-key"
@@ -87,9 +98,20 @@ def prepare_demo_environment() -> None:
         "DATABASE_URL": f"sqlite:///{var / 'demo.db'}",
     }
     env_file = _dotenv_keys()
+    fake_graph = None
+    if "WHATSAPP_API_BASE_URL" not in env_file and "WHATSAPP_API_BASE_URL" not in os.environ:
+        from snakecakes.simulator.fake_graph import FakeGraphAPI
+
+        fake_graph = FakeGraphAPI(
+            webhook_url=f"http://{host}:{port}/webhook",
+            app_secret=os.environ.get("WHATSAPP_APP_SECRET", defaults["WHATSAPP_APP_SECRET"]),
+            auto_status=True,
+        ).start()
+        defaults["WHATSAPP_API_BASE_URL"] = fake_graph.url
     for name, value in defaults.items():
         if name not in env_file:
             os.environ.setdefault(name, value)
+    return fake_graph
 
 
 def _dotenv_keys() -> set[str]:
@@ -116,14 +138,17 @@ def open_database(settings: Settings, *, auto_upgrade: bool) -> Database:
 
 def serve(settings: Settings, host: str, port: int, threads: int | None, *, demo: bool) -> int:
     from snakecakes.app import build_services, create_app
+    from snakecakes.bot.bot import Runtime
     from snakecakes.bot.bots import ensure_default_bot
     from snakecakes.crypto import SecretBox
 
     settings.check_for_serving()
     assert settings.secret_key is not None
     db = open_database(settings, auto_upgrade=settings.is_sqlite)
-    ensure_default_bot(db, settings, SecretBox(settings.secret_key.get_secret_value()))
-    services = build_services(settings, db)
+    box = SecretBox(settings.secret_key.get_secret_value())
+    ensure_default_bot(db, settings, box)
+    runtime = Runtime(settings, db, box, role="serve")
+    services = build_services(settings, db, dispatcher=runtime.dispatcher)
     services.bots.refresh()
     if not services.bots.all():
         raise SettingsError(
@@ -131,15 +156,19 @@ def serve(settings: Settings, host: str, port: int, threads: int | None, *, demo
             "WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN"
         )
     app = create_app(services)
-    run_server(
-        app,
-        host,
-        port,
-        threads or settings.server_threads,
-        max_body=settings.max_body_bytes,
-        banner=demo_banner if demo else None,
-    )
-    db.dispose()
+    runtime.start()
+    try:
+        run_server(
+            app,
+            host,
+            port,
+            threads or settings.server_threads,
+            max_body=settings.max_body_bytes,
+            banner=demo_banner if demo else None,
+        )
+    finally:
+        runtime.stop()
+        db.dispose()
     return 0
 
 
@@ -148,7 +177,9 @@ def demo_banner(url: str) -> str:
         "\n  Snake Cakes demo is running.\n"
         f"    webhook:  {url}/webhook  (verify token: demo-verify-token)\n"
         f"    health:   {url}/healthz   {url}/readyz   metrics: {url}/metrics\n"
-        "  Messages posted to the webhook are verified, stored and deduplicated.\n"
+        f"    Graph API: {os.environ.get('WHATSAPP_API_BASE_URL')}\n"
+        "  Messages posted to the webhook are verified, stored and deduplicated; replies go\n"
+        "  through the durable outbox to the Graph API (the local fake unless configured).\n"
         "  The browser chat simulator arrives with the simulator issue. Ctrl-C stops.\n"
     )
 

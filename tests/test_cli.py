@@ -4,83 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from snakecakes.simulator import payloads as p
 from tests.conftest import ACCESS_TOKEN, APP_SECRET, PHONE_ID, SECRET_KEY, VERIFY_TOKEN
-
-CLI = [sys.executable, "-m", "snakecakes.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "SNAKECAKES_"))}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
-        SNAKECAKES_SECRET_KEY=SECRET_KEY,
-        WHATSAPP_PHONE_NUMBER_ID=PHONE_ID,
-        WHATSAPP_APP_SECRET=APP_SECRET,
-        WHATSAPP_ACCESS_TOKEN=ACCESS_TOKEN,
-        WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
-        SNAKECAKES_LOG_FORMAT="json",
-        SNAKECAKES_LOG_LEVEL="DEBUG",
-    )
-    env.update(extra)
-    return env
-
-
-@contextmanager
-def running(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[tuple[str, Path]]:
-    port = free_port()
-    log_path = cwd / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [*CLI, *args, "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(url + "/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.1)
-            yield url, log_path
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+from tests.support.process import CLI, env_for, running
 
 
 def test_serve_migrates_sqlite_stores_webhooks_and_logs_json_without_secrets(
     tmp_path: Path,
 ) -> None:
     env = env_for(tmp_path)
-    with running(["serve"], env, tmp_path) as (url, log_path):
+    with running(["serve"], env, tmp_path) as (url, log_path, _):
         assert httpx.get(url + "/readyz").json()["status"] == "ready"
         secret_text = "my secret birthday surprise for Anna"
         msg = p.text(p.new_wamid(), "4915112345678", secret_text)
@@ -135,7 +73,7 @@ def test_postgresql_needs_db_upgrade_first(tmp_path: Path, postgresql_url: str) 
             [*CLI, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True
         )
         assert upgrade.returncode == 0, upgrade.stderr
-        with running(["serve"], env, tmp_path) as (url, _):
+        with running(["serve"], env, tmp_path) as (url, _, _):
             assert httpx.get(url + "/readyz").json()["checks"]["migrations"] == "ok"
     finally:
         with admin.connect() as conn:
@@ -149,7 +87,7 @@ def test_demo_starts_without_any_configuration(tmp_path: Path) -> None:
         for k, v in os.environ.items()
         if not k.startswith(("WHATSAPP_", "SNAKECAKES_", "DATABASE_URL"))
     }
-    with running(["demo"], env, tmp_path) as (url, log_path):
+    with running(["demo"], env, tmp_path) as (url, log_path, _):
         params = {
             "hub.mode": "subscribe",
             "hub.verify_token": "demo-verify-token",

@@ -185,6 +185,12 @@ class FakeGraphAPI:
         """Plant media (as if a customer had sent it); returns its media id."""
         return self.media.add(data, mime_type, filename)
 
+    def connect_webhook(self, webhook_url: str, app_secret: str) -> None:
+        """Where status webhooks go, and the app secret that signs them (for a bot started
+        after this server, whose URL was not known at construction)."""
+        self.poster.webhook_url = webhook_url
+        self.poster.app_secret = app_secret
+
     def send_statuses(
         self,
         wamid: str,
