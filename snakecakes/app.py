@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from snakecakes import metrics
-from snakecakes.bot.bot import Dispatcher, NullDispatcher
 from snakecakes.bot.bots import BotDirectory
+from snakecakes.bot.hooks import Dispatcher, NullDispatcher
 from snakecakes.bot.intake import WebhookIntake
 from snakecakes.config import Settings
 from snakecakes.crypto import SecretBox

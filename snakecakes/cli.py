@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -36,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--host", default="127.0.0.1" if name == "demo" else "0.0.0.0")
         p.add_argument("--port", type=int, default=8080)
         p.add_argument("--threads", type=int, default=None, help="WSGI worker threads")
+        if name == "serve":
+            p.add_argument(
+                "--web-only",
+                action="store_true",
+                help="only take webhooks; `snakecakes worker` processes answer",
+            )
+    sub.add_parser("worker", help="run turns and sending for every chat (no web server)")
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
     )
@@ -54,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_level, settings.log_format)
         register_secrets(_secret_values(settings))
         if args.command in ("serve", "demo"):
-            return serve(settings, args.host, args.port, args.threads, demo=args.command == "demo")
+            role = "web" if getattr(args, "web_only", False) else "serve"
+            return serve(
+                settings, args.host, args.port, args.threads, demo=args.command == "demo", role=role
+            )
+        if args.command == "worker":
+            return worker(settings)
         if args.command == "db":
             return db_command(settings, args.db_command)
         return bots_list(settings)
@@ -136,7 +149,9 @@ def open_database(settings: Settings, *, auto_upgrade: bool) -> Database:
     return db
 
 
-def serve(settings: Settings, host: str, port: int, threads: int | None, *, demo: bool) -> int:
+def serve(
+    settings: Settings, host: str, port: int, threads: int | None, *, demo: bool, role: str
+) -> int:
     from snakecakes.app import build_services, create_app
     from snakecakes.bot.bot import Runtime
     from snakecakes.bot.bots import ensure_default_bot
@@ -147,7 +162,7 @@ def serve(settings: Settings, host: str, port: int, threads: int | None, *, demo
     db = open_database(settings, auto_upgrade=settings.is_sqlite)
     box = SecretBox(settings.secret_key.get_secret_value())
     ensure_default_bot(db, settings, box)
-    runtime = Runtime(settings, db, box, role="serve")
+    runtime = Runtime(settings, db, box, role=role)
     services = build_services(settings, db, dispatcher=runtime.dispatcher)
     services.bots.refresh()
     if not services.bots.all():
@@ -166,6 +181,35 @@ def serve(settings: Settings, host: str, port: int, threads: int | None, *, demo
             max_body=settings.max_body_bytes,
             banner=demo_banner if demo else None,
         )
+    finally:
+        runtime.stop()
+        db.dispose()
+    return 0
+
+
+def worker(settings: Settings) -> int:
+    """Turns and sending for every chat, as many processes as you like (PostgreSQL)."""
+    from snakecakes.bot.bot import Runtime
+    from snakecakes.bot.bots import ensure_default_bot
+    from snakecakes.crypto import SecretBox
+
+    settings.check_for_serving()
+    assert settings.secret_key is not None
+    db = open_database(settings, auto_upgrade=settings.is_sqlite)
+    box = SecretBox(settings.secret_key.get_secret_value())
+    ensure_default_bot(db, settings, box)
+    runtime = Runtime(settings, db, box, role="worker")
+    stopping = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runtime.start()
+    log.info("worker %s running", runtime.executor_id)
+    try:
+        stopping.wait()
     finally:
         runtime.stop()
         db.dispose()

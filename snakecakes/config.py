@@ -102,6 +102,28 @@ class Settings(BaseSettings):
         None, validation_alias=_env("SNAKECAKES_DBOS_DATABASE_URL")
     )
 
+    # Conversation processing.
+    burst_delay_seconds: float = Field(
+        1.0, ge=0, validation_alias=_env("SNAKECAKES_BURST_DELAY_SECONDS")
+    )
+    burst_max_seconds: float = Field(
+        5.0, ge=0, validation_alias=_env("SNAKECAKES_BURST_MAX_SECONDS")
+    )
+    turn_restarts: int = Field(2, ge=0, le=10, validation_alias=_env("SNAKECAKES_TURN_RESTARTS"))
+    turn_max_attempts: int = Field(
+        3, ge=1, le=20, validation_alias=_env("SNAKECAKES_TURN_MAX_ATTEMPTS")
+    )
+    session_idle_seconds: float = Field(
+        6 * 3600.0, gt=0, validation_alias=_env("SNAKECAKES_SESSION_IDLE_SECONDS")
+    )
+    history_window: int = Field(
+        30, ge=1, le=500, validation_alias=_env("SNAKECAKES_HISTORY_WINDOW")
+    )
+    engine: str = Field("auto", validation_alias=_env("SNAKECAKES_ENGINE"))
+    echo_delay_seconds: float = Field(
+        0.0, ge=0, validation_alias=_env("SNAKECAKES_ECHO_DELAY_SECONDS")
+    )
+
     # Safety nets: how often to look for work a lost wake-up or a dead process left behind, and
     # how old such work must be.
     sweep_seconds: float = Field(10.0, gt=0, validation_alias=_env("SNAKECAKES_SWEEP_SECONDS"))

@@ -62,3 +62,20 @@ DELIVERY_STATUSES = Counter(
     ["status", "code"],
     registry=REGISTRY,
 )
+TURN_SECONDS = Histogram(
+    "snakecakes_turn_seconds",
+    "Time from a turn's start (messages loaded) to its commit",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
+TURN_RESTARTS = Counter(
+    "snakecakes_turn_restarts",
+    "Drafts dropped because a newer customer message arrived (latest-wins)",
+    registry=REGISTRY,
+)
+TURN_FAILURES = Counter("snakecakes_turn_failures", "Turns that raised", registry=REGISTRY)
+TURNS_PARKED = Counter(
+    "snakecakes_turns_parked",
+    "Messages set aside after failing SNAKECAKES_TURN_MAX_ATTEMPTS times",
+    registry=REGISTRY,
+)

@@ -1,21 +1,27 @@
-"""Wiring between the webhook intake and the workers that answer, and the workers' lifecycle.
+"""Wires the bot's services and runs the workers of a process.
 
-The intake commits updates first and only then tells the dispatcher, so a lost notification can
-never lose a message: the database is the truth, and periodic sweeps pick up whatever a lost
-wake-up left behind. The dispatcher therefore only pokes in-memory events; the webhook path never
-waits for a queue or a thread.
+Three roles, one code base:
+- `serve` (embedded, the default): takes webhooks AND runs the workers (turns and sending) as
+  threads, with DBOS in this process;
+- `web` (`serve --web-only`): takes webhooks and enqueues jobs for worker processes;
+- `worker`: runs turns and sending for every chat, no web server.
+The intake commits first and only then notifies (hooks.Dispatcher), so a lost notification never
+loses a message: sweeps pick up whatever a lost wake-up or a dead process left behind.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
-from snakecakes.bot import durable
+from snakecakes.bot import dispatch, durable
+from snakecakes.bot.background import BackgroundLoop
+from snakecakes.bot.bots import BotDirectory
+from snakecakes.bot.hooks import Dispatcher, NullDispatcher, StoredUpdates
+from snakecakes.bot.llms.base import Engine
+from snakecakes.bot.llms.echo import EchoEngine
+from snakecakes.bot.msg_cache import MemoryMessageCache
+from snakecakes.bot.recovery import Heartbeats, stale_chats
+from snakecakes.bot.turn import TurnRunner
 from snakecakes.bot.whatsapp.client import GraphClient
 from snakecakes.bot.whatsapp.delivery import apply_statuses
 from snakecakes.bot.whatsapp.sender import Sender
@@ -23,119 +29,86 @@ from snakecakes.config import Settings
 from snakecakes.crypto import SecretBox
 from snakecakes.db.database import Database
 
+__all__ = ["Dispatcher", "NullDispatcher", "Runtime", "StoredUpdates", "make_engine"]
+
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class StoredUpdates:
-    """What one webhook POST newly stored (redeliveries are not in here)."""
-
-    chats: frozenset[tuple[int, str]]  # (bot_id, customer_key) with new inbox rows
-    status_bots: frozenset[int]  # bots with new delivery statuses
-
-    def __bool__(self) -> bool:
-        return bool(self.chats or self.status_bots)
+ROLES = ("serve", "web", "worker")
 
 
-class Dispatcher(Protocol):
-    def notify(self, stored: StoredUpdates) -> None:
-        """Called after the commit; must be quick and must not raise for the webhook's sake."""
-
-
-class NullDispatcher:
-    """Used when no workers run in this process: updates wait, safely stored."""
-
-    def notify(self, stored: StoredUpdates) -> None:
-        log.debug("stored %d chats, %d status bots", len(stored.chats), len(stored.status_bots))
-
-
-@dataclass
-class _Task:
-    name: str
-    run: Callable[[], object]
-    every: float
-    on_poke: bool
-    next_at: float = 0.0
-
-
-@dataclass
-class BackgroundLoop:
-    """One daemon thread running small periodic tasks, sooner when poked."""
-
-    tasks: list[_Task] = field(default_factory=list)
-    _poked: threading.Event = field(default_factory=threading.Event)
-    _stopping: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def add(self, name: str, run: Callable[[], object], every: float, on_poke: bool) -> None:
-        self.tasks.append(_Task(name, run, every, on_poke))
-
-    def poke(self) -> None:
-        self._poked.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="snakecakes-bg", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._poked.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            now = time.monotonic()
-            wait = min((t.next_at for t in self.tasks), default=now + 1.0) - now
-            poked = self._poked.wait(timeout=max(0.0, wait))
-            self._poked.clear()
-            if self._stopping.is_set():
-                return
-            now = time.monotonic()
-            for task in self.tasks:
-                if now >= task.next_at or (poked and task.on_poke):
-                    task.next_at = now + task.every
-                    try:
-                        task.run()
-                    except Exception:
-                        log.exception("background task %s failed; next try in %ss", task.name,
-                                      task.every)  # fmt: skip
-
-
-class BackgroundDispatcher:
-    """Pokes the background loop when delivery statuses arrive."""
-
-    def __init__(self, loop: BackgroundLoop) -> None:
-        self.loop = loop
-
-    def notify(self, stored: StoredUpdates) -> None:
-        if stored.status_bots:
-            self.loop.poke()
+def make_engine(settings: Settings) -> Engine:
+    """The engine the settings ask for; `auto` picks the best one available."""
+    if settings.engine in ("echo", "auto"):
+        return EchoEngine(delay=settings.echo_delay_seconds)
+    raise ValueError(f"SNAKECAKES_ENGINE: unknown engine {settings.engine!r}")
 
 
 class Runtime:
-    """The workers of one process: the durable sender and the background tasks."""
-
-    def __init__(self, settings: Settings, db: Database, box: SecretBox, *, role: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        box: SecretBox,
+        *,
+        role: str,
+        engine: Engine | None = None,
+    ) -> None:
+        if role not in ROLES and role != "test":
+            raise ValueError(f"unknown role {role}")
         self.settings = settings
+        self.db = db
         self.role = role
+        self.runs_workers = role != "web"
         self.graph = GraphClient(
             settings.whatsapp_api_base_url,
             settings.whatsapp_api_version,
             read_timeout=settings.graph_timeout_seconds,
         )
+        self.bots = BotDirectory(db, box, ttl=settings.bot_cache_seconds)
         self.sender = Sender(db, box, self.graph, settings)
+        self.cache = MemoryMessageCache()
+        self.engine = engine or make_engine(settings)
+        self.turns = TurnRunner(db, self.bots, self.engine, self.cache, self.graph, settings)
         self.background = BackgroundLoop()
         self.background.add("delivery statuses", lambda: apply_statuses(db), 2.0, True)
-        self.background.add("outbox sweep", self.sender.sweep, settings.sweep_seconds, False)
-        self.dispatcher = BackgroundDispatcher(self.background)
+        enqueue = (
+            dispatch.enqueue_turns
+            if self.runs_workers
+            else dispatch.ClientEnqueuer(durable.system_database_url(settings))
+        )
+        self.dispatcher = dispatch.TurnDispatcher(
+            self.cache, enqueue, self.background.poke, track_active=role in ("serve", "test")
+        )
+        self.executor_id = settings.executor_id or durable.default_executor_id(role)
+        if self.runs_workers:
+            every, grace = settings.sweep_seconds, settings.sweep_grace_seconds
+            self.background.add("outbox sweep", self.sender.sweep, every, False)
+            self.background.add("inbox sweep", lambda: self.sweep_inbox(grace), every, False)
+            self.heartbeats = Heartbeats(db, self.executor_id, role, dead_after=grace * 2)
+            self.background.add("heartbeat", self.heartbeats.beat, max(1.0, every / 2), False)
+            if not db.is_sqlite:  # several worker processes share PostgreSQL
+                self.background.add("dead workers", self.heartbeats.recover_dead, every, False)
+
+    def sweep_inbox(self, grace: float) -> int:
+        chats = stale_chats(self.db, grace)
+        for chat in chats:
+            self.dispatcher.force(chat)
+        if chats:
+            log.warning("inbox sweep re-dispatched %d chats", len(chats))
+        return len(chats)
 
     def start(self, *, reset: bool = False) -> None:
-        self.sender.install()  # before launch: DBOS recovers pending workflows at once
-        durable.launch(self.settings, role=self.role, reset=reset)
+        if self.runs_workers:
+            # before launch: DBOS recovers this executor's pending workflows at once
+            self.sender.install()
+            dispatch.install(self.turns, self.dispatcher if self.role != "worker" else None)
+            durable.launch(self.settings, role=self.role, reset=reset)
+        self.dispatcher.start()
         self.background.start()
 
     def stop(self) -> None:
         self.background.stop()
-        durable.shutdown()
+        self.dispatcher.stop()
+        if self.runs_workers:
+            durable.shutdown()
         self.graph.close()

@@ -118,6 +118,13 @@ class BotDirectory:
         signed_for = [b for b in bots if b.app_secret in secrets]
         return signed_for[0] if len(signed_for) == 1 else None
 
+    def by_id(self, bot_id: int) -> BotCredentials | None:
+        for bot in self._current().by_phone.values():
+            if bot.id == bot_id:
+                return bot
+        self.refresh()
+        return next((b for b in self._snapshot.by_phone.values() if b.id == bot_id), None)
+
     def all(self) -> list[BotCredentials]:
         return list(self._current().by_phone.values())
 

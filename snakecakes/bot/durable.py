@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "snakecakes"
 OUTBOX_QUEUE = "outbox"
+TURNS_QUEUE = "turns"
 
 
 def system_database_url(settings: Settings) -> str:
@@ -65,6 +66,13 @@ def launch(settings: Settings, *, role: str, reset: bool = False) -> None:
     if reset:
         DBOS.reset_system_database(truncate=True)
     DBOS.launch()
+    DBOS.register_queue(
+        TURNS_QUEUE,
+        worker_concurrency=settings.worker_threads,
+        partition_concurrency=1,
+        polling_interval_sec=settings.queue_poll_seconds,
+        on_conflict="always_update",
+    )
     DBOS.register_queue(
         OUTBOX_QUEUE,
         worker_concurrency=settings.worker_threads,

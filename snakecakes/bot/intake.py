@@ -12,13 +12,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import insert
 
 from snakecakes import metrics
-from snakecakes.bot.bot import Dispatcher, StoredUpdates
 from snakecakes.bot.bots import BotCredentials, BotDirectory
+from snakecakes.bot.hooks import Dispatcher, StoredUpdates
 from snakecakes.bot.intake_rows import Rows, rows_for_change, scrub_nul
 from snakecakes.bot.whatsapp.parse import PayloadError, parse_envelope
 from snakecakes.bot.whatsapp.signature import matching_secrets
@@ -127,7 +128,7 @@ class WebhookIntake:
                 InboxMessage,
                 rows.messages,
                 ("bot_id", "wamid"),
-                returning=("bot_id", "customer_key"),
+                returning=("bot_id", "customer_key", "id"),
             )
             new_statuses = insert_new(
                 session,
@@ -139,9 +140,11 @@ class WebhookIntake:
             if rows.events:
                 session.execute(insert(WebhookEvent), rows.events)
         self._count(rows, len(new_msgs), len(new_statuses))
+        received = time.time()
         stored = StoredUpdates(
-            chats=frozenset((bot_id, key) for bot_id, key in new_msgs),
+            chats=frozenset((bot_id, key) for bot_id, key, _ in new_msgs),
             status_bots=frozenset(bot_id for (bot_id,) in new_statuses),
+            messages=tuple((b, k, row_id, received) for b, k, row_id in new_msgs),
         )
         if stored:
             self._notify(stored)

@@ -172,3 +172,67 @@ class SendPacing(Base):
 
     bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id"), primary_key=True)
     next_slot: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Chat(Base):
+    """One conversation partner of one bot: the customer's profile and the current session."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("bot_id", "customer_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id"))
+    customer_key: Mapped[str] = mapped_column(String(128))
+    wa_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    profile_name: Mapped[str | None] = mapped_column(String(256))
+    handed_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    current_session_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChatSession(Base):
+    """A stretch of conversation; a new one starts after an idle time or on "start over"."""
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (Index("ix_chat_sessions_chat", "chat_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
+    state: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class ChatEntry(Base):
+    """One line of history: what the customer said, what the bot answered, tool calls."""
+
+    __tablename__ = "chat_history"
+    __table_args__ = (Index("ix_chat_history_session", "session_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    wamids: Mapped[list[str] | None] = mapped_column(JSONType)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    """Each process that runs workers says it is alive; a silent one's work is recovered."""
+
+    __tablename__ = "worker_heartbeats"
+
+    executor_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -288,3 +288,12 @@ def _error(item: object) -> ErrorDetail | None:
         message=opt_str(item, "message"),
         details=opt_str(data, "details") if isinstance(data, dict) else None,
     )
+
+
+def parse_message(raw: object) -> Message:
+    """One stored message (an inbox row's payload) back into its typed form."""
+    rejected: list[Rejected] = []
+    message = _message(raw, 0, "stored", rejected)
+    if message is None:
+        raise PayloadError(rejected[0].reason if rejected else "not a message")
+    return message

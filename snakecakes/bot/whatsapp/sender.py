@@ -136,9 +136,13 @@ def _decide(ctx: SenderContext, bot_id: int, chat_key: str) -> dict[str, Any] | 
             due = now + PAUSE_POLL
         else:
             pair = outbox.pair_due(
-                session, bot_id, head.recipient, settings.pair_burst,
-                settings.pair_window_seconds, now,
-            )  # fmt: skip
+                session,
+                bot_id,
+                head.recipient,
+                settings.pair_burst,
+                settings.pair_window_seconds,
+                now,
+            )
             due = max(now, head.next_attempt_at or 0.0, pair)
     wait = due - now
     if wait > SHORT_WAIT:
@@ -192,9 +196,11 @@ def _failed_attempt(ctx: SenderContext, claim: outbox.Claim, err: WhatsAppError)
             log.info("outbox %d: outside the 24-hour window, sending template instead", claim.id)
             return {"op": "template"}
         outbox.record_failed(
-            db, claim.id, error=f"outside the 24-hour window and no template for {claim.kind}: "
-            f"{reason}", code=code,
-        )  # fmt: skip
+            db,
+            claim.id,
+            error=f"outside the 24-hour window and no template for {claim.kind}: " f"{reason}",
+            code=code,
+        )
         return {"op": "failed"}
     if err.retryable:
         due = now + backoff(claim.attempts, err, settings)

@@ -1,0 +1,1 @@
+"""Engines: what turns customers' messages into replies (OpenAI tools, offline, test echo)."""

@@ -1,0 +1,95 @@
+"""The engine interface. An engine reads the turn's context and returns replies and actions;
+it never writes to the database or sends anything itself: the turn commits its draft in one
+transaction, or drops it when a newer message arrived meanwhile (latest-wins)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from snakecakes.bot.chat import ChatView, HistoryItem, SessionView
+from snakecakes.bot.prompts import PromptRegistry
+from snakecakes.bot.whatsapp import formatting, messages
+from snakecakes.bot.whatsapp.updates import (
+    ButtonReply,
+    ListReply,
+    Media,
+    Message,
+    TemplateButton,
+    Text,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One customer message of this turn (an inbox row)."""
+
+    row_id: int
+    wamid: str
+    message: Message
+    received_at: float
+    attempts: int = 0
+
+    @property
+    def text(self) -> str | None:
+        """What the customer said in words, whatever the message kind."""
+        content = self.message.content
+        if isinstance(content, Text):
+            return content.body
+        if isinstance(content, ButtonReply | ListReply):
+            return content.title
+        if isinstance(content, TemplateButton):
+            return content.text
+        if isinstance(content, Media):
+            return content.caption
+        return None
+
+
+@dataclass
+class TurnContext:
+    bot_id: int
+    bot_name: str
+    chat: ChatView
+    session: SessionView
+    history: list[HistoryItem]
+    now: datetime
+    prompts: PromptRegistry
+
+    @property
+    def recipient(self) -> str:
+        return self.chat.recipient
+
+    def prompt(self, template: str, /, **variables: Any) -> str:
+        return self.prompts.render(template, self.bot_id, shop_name=self.bot_name, **variables)
+
+
+@dataclass
+class EngineReply:
+    """Send bodies (built with snakecakes.bot.whatsapp.messages for ctx.recipient) and what the
+    history should remember of them."""
+
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    history_text: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] | None = None
+    usage: dict[str, Any] | None = None
+    hand_over: bool = False
+
+    def say(self, ctx: TurnContext, markdown: str) -> None:
+        """Text as language models write it: converted to WhatsApp's syntax, split at 4096."""
+        text = formatting.to_whatsapp(markdown)
+        for part in formatting.split_text(text):
+            self.bodies.append(messages.text(ctx.recipient, part))
+        self.history_text.append(text)
+
+    def send(self, body: dict[str, Any], history: str) -> None:
+        self.bodies.append(body)
+        self.history_text.append(history)
+
+
+class Engine(Protocol):
+    name: str
+
+    def respond(self, ctx: TurnContext, items: Sequence[Inbound]) -> EngineReply:
+        """Answer the customer's messages of this turn (all of a burst at once)."""

@@ -1,0 +1,62 @@
+"""The routing table, in the order it is tried. The first row whose test matches handles the
+message. Delivery statuses never reach this table: the intake stores them apart, and the
+delivery tracker (bot/whatsapp/delivery.py) applies them to our sent messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from snakecakes.bot.llms.base import Inbound, TurnContext
+from snakecakes.bot.routing import handlers
+from snakecakes.bot.routing.commands import command_of
+from snakecakes.bot.routing.draft import Draft
+from snakecakes.bot.whatsapp.updates import (
+    ButtonReply,
+    ListReply,
+    Location,
+    Media,
+    Reaction,
+    SharedContacts,
+    System,
+    Unsupported,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    test: Callable[[TurnContext, Inbound], bool]
+    handle: Callable[[TurnContext, Inbound, Draft], None]
+
+
+def _is(*kinds: type) -> Callable[[TurnContext, Inbound], bool]:
+    return lambda ctx, item: isinstance(item.message.content, kinds)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "handed over to staff: store, stay silent",
+        lambda c, i: c.chat.handed_over,
+        handlers.record_only,
+    ),
+    Route("reaction: record", _is(Reaction), handlers.reaction),
+    Route("button or list reply: its owner", _is(ButtonReply, ListReply), handlers.interactive),
+    Route("command in words", lambda c, i: command_of(i.text) is not None, handlers.command),
+    Route("photo, video, audio, document, sticker", _is(Media), handlers.media),
+    Route("location", _is(Location), handlers.location),
+    Route("shared contacts", _is(SharedContacts), handlers.contacts),
+    Route("system notice: record", _is(System), handlers.record_only),
+    Route("unsupported", _is(Unsupported), handlers.unsupported),
+    Route("everything else: the engine", lambda c, i: True, handlers.to_engine),
+)
+
+
+def route(ctx: TurnContext, item: Inbound, draft: Draft) -> str:
+    for candidate in ROUTES:
+        if candidate.test(ctx, item):
+            candidate.handle(ctx, item, draft)
+            draft.routes.append(candidate.name)
+            return candidate.name
+    raise AssertionError("the last route matches everything")
