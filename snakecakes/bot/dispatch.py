@@ -23,12 +23,12 @@ from typing import Any
 from dbos import DBOS, DBOSClient, SetEnqueueOptions
 
 from snakecakes import __version__, metrics
+from snakecakes.bot import durable
 from snakecakes.bot.durable import TURNS_QUEUE
 from snakecakes.bot.hooks import StoredUpdates
 from snakecakes.bot.msg_cache import CachedMessage, MessageCache
 from snakecakes.bot.turn import TurnRunner
 from snakecakes.bot.whatsapp.sender import enqueue_drain, partition_key
-from snakecakes.db.database import DB_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ _dispatcher: TurnDispatcher | None = None
 def install(runner: TurnRunner, dispatcher: TurnDispatcher | None) -> None:
     global _runner, _dispatcher
     _runner, _dispatcher = runner, dispatcher
-
-
-def _database_hiccup(exc: BaseException) -> bool:
-    return isinstance(exc, DB_UNAVAILABLE)
 
 
 @DBOS.workflow(name=WORKFLOW_NAME)
@@ -67,14 +63,7 @@ def process_chat(bot_id: int, chat_key: str) -> int:
     return answered
 
 
-@DBOS.step(
-    name="snakecakes.run_turn",
-    retries_allowed=True,
-    max_attempts=5,
-    interval_seconds=0.5,
-    backoff_rate=2.0,
-    should_retry=_database_hiccup,
-)
+@durable.retrying_step("snakecakes.run_turn")
 def run_turn(bot_id: int, chat_key: str) -> dict[str, Any]:
     if _runner is None:
         raise RuntimeError("turns used before dispatch.install()")

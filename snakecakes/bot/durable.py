@@ -15,14 +15,18 @@ from __future__ import annotations
 import logging
 import socket
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from dbos import DBOS, DBOSConfig
 from sqlalchemy.engine import make_url
 
 from snakecakes import __version__
 from snakecakes.config import Settings
-from snakecakes.db.database import normalise_url
+from snakecakes.db.database import DB_UNAVAILABLE, normalise_url
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +70,32 @@ def launch(settings: Settings, *, role: str, reset: bool = False) -> None:
     if reset:
         DBOS.reset_system_database(truncate=True)
     DBOS.launch()
-    DBOS.register_queue(
-        TURNS_QUEUE,
-        worker_concurrency=settings.worker_threads,
-        partition_concurrency=1,
-        polling_interval_sec=settings.queue_poll_seconds,
-        on_conflict="always_update",
-    )
-    DBOS.register_queue(
-        OUTBOX_QUEUE,
-        worker_concurrency=settings.worker_threads,
-        partition_concurrency=1,
-        polling_interval_sec=settings.queue_poll_seconds,
-        on_conflict="always_update",
-    )
+    for queue in (TURNS_QUEUE, OUTBOX_QUEUE):  # both partitioned by chat: one job per chat
+        DBOS.register_queue(
+            queue,
+            worker_concurrency=settings.worker_threads,
+            partition_concurrency=1,
+            polling_interval_sec=settings.queue_poll_seconds,
+            on_conflict="always_update",
+        )
     log.info("durable execution started as %s", config["executor_id"])
+
+
+def _database_hiccup(exc: BaseException) -> bool:
+    return isinstance(exc, DB_UNAVAILABLE)
+
+
+def retrying_step(name: str) -> Callable[[F], F]:
+    """A DBOS step that is run again when the database hiccups (SQLite busy, a dropped
+    PostgreSQL connection); our steps are safe to repeat, their progress is in our tables."""
+    return DBOS.step(  # type: ignore[return-value]
+        name=name,
+        retries_allowed=True,
+        max_attempts=5,
+        interval_seconds=0.5,
+        backoff_rate=2.0,
+        should_retry=_database_hiccup,
+    )
 
 
 def shutdown(timeout: int = 5) -> None:

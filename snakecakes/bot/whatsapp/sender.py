@@ -35,7 +35,7 @@ from snakecakes.bot.whatsapp.errors import (
 from snakecakes.bot.whatsapp.pacing import PACING_MARGIN, LocalPacer
 from snakecakes.config import Settings
 from snakecakes.crypto import SecretBox
-from snakecakes.db.database import DB_UNAVAILABLE, Database
+from snakecakes.db.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +96,7 @@ def deliver_chat(bot_id: int, chat_key: str) -> int:
     return sent
 
 
-def _database_hiccup(exc: BaseException) -> bool:
-    return isinstance(exc, DB_UNAVAILABLE)
-
-
-@DBOS.step(
-    name="snakecakes.send_due",
-    retries_allowed=True,
-    max_attempts=5,
-    interval_seconds=0.5,
-    backoff_rate=2.0,
-    should_retry=_database_hiccup,
-)
+@durable.retrying_step("snakecakes.send_due")
 def send_due(bot_id: int, chat_key: str) -> dict[str, Any]:
     """Send the chat's messages that are due, oldest first, until one must wait or none is left.
 
