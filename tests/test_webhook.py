@@ -275,3 +275,16 @@ def test_secrets_never_appear_in_logs(stack: Stack, caplog) -> None:  # type: ig
         assert value not in text
     assert repr(stack.services.bots.all())
     assert APP_SECRET not in repr(stack.services.bots.all())
+
+
+def test_readyz_is_degraded_while_a_bot_cannot_send(stack: Stack) -> None:
+    from snakecakes.bot.whatsapp.outbox import pause_bot, resume_bot
+
+    assert httpx.get(stack.url + "/readyz").json()["status"] == "ready"
+    pause_bot(stack.services.db, stack.bot_a, "access token rejected (190): expired")
+    ready = httpx.get(stack.url + "/readyz")
+    assert ready.status_code == 200  # still taking webhooks
+    assert ready.json()["status"] == "degraded"
+    assert "access token rejected" in ready.json()["checks"]["sending"][f"bot {stack.bot_a}"]
+    resume_bot(stack.services.db, stack.bot_a)
+    assert httpx.get(stack.url + "/readyz").json()["status"] == "ready"

@@ -60,3 +60,18 @@ def test_no_default_bot_without_settings(db: Database) -> None:
         WHATSAPP_VERIFY_TOKEN=None,
     )
     assert ensure_default_bot(db, settings, SecretBox(SECRET_KEY)) is None
+
+
+def test_a_new_token_at_start_ends_a_token_pause(db: Database) -> None:
+    from snakecakes.bot.whatsapp.outbox import pause_bot
+
+    box = SecretBox(SECRET_KEY)
+    bot_id = ensure_default_bot(db, make_settings(db.url), box)
+    assert bot_id is not None
+    pause_bot(db, bot_id, "access token rejected (190): expired")
+    ensure_default_bot(db, make_settings(db.url), box)  # same token: still paused
+    with db.read() as s:
+        assert s.get(Bot, bot_id).paused_reason  # type: ignore[union-attr]
+    ensure_default_bot(db, make_settings(db.url, WHATSAPP_ACCESS_TOKEN="EAAG-new-token-5678"), box)
+    with db.read() as s:
+        assert s.get(Bot, bot_id).paused_reason is None  # type: ignore[union-attr]
