@@ -236,3 +236,6 @@ class WorkerHeartbeat(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+from snakecakes.shop import models as _shop_models  # noqa: E402,F401  (registers the shop tables)
