@@ -258,20 +258,25 @@ def run_server(
         print(banner(bound), flush=True)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %d: stopping", signum)
-        server.close()
+        # closing the server from here would pull the socket from under select(); leave the
+        # main loop the way Ctrl-C does and close in `finally`
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.run()
     except KeyboardInterrupt:
-        pass
+        log.info("stopping")
     finally:
         server.close()
 
 
 def db_command(settings: Settings, command: str) -> int:
     db = open_database(settings, auto_upgrade=command == "upgrade")
+    if command == "upgrade":
+        from snakecakes.bot import durable
+
+        durable.prepare_schema(settings)
     print(f"schema revision: {migrate.current_revision(db)} (head {migrate.head_revision(db)})")
     db.dispose()
     return 0

@@ -99,3 +99,4 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Graph API call

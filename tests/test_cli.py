@@ -18,7 +18,7 @@ def test_serve_migrates_sqlite_stores_webhooks_and_logs_json_without_secrets(
     tmp_path: Path,
 ) -> None:
     env = env_for(tmp_path)
-    with running(["serve"], env, tmp_path) as (url, log_path, _):
+    with running(["serve"], env, tmp_path) as (url, log_path, proc):
         assert httpx.get(url + "/readyz").json()["status"] == "ready"
         secret_text = "my secret birthday surprise for Anna"
         msg = p.text(p.new_wamid(), "4915112345678", secret_text)
@@ -30,6 +30,7 @@ def test_serve_migrates_sqlite_stores_webhooks_and_logs_json_without_secrets(
         assert 'snakecakes_webhook_requests_total{method="POST",outcome="stored"} 1.0' in metrics
         assert "snakecakes_inbox_pending 1.0" in metrics
         assert "snakecakes_webhook_ack_seconds_bucket" in metrics
+    assert proc.returncode == 0  # SIGTERM is a clean stop
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     stored = [line for line in lines if line["msg"].startswith("webhook stored")]
     assert stored and stored[0]["request_id"] == "req-42" and stored[0]["bot_id"] == "1"
@@ -73,6 +74,8 @@ def test_postgresql_needs_db_upgrade_first(tmp_path: Path, postgresql_url: str) 
             [*CLI, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True
         )
         assert upgrade.returncode == 0, upgrade.stderr
+        with create_engine(normalise_url(f"{base}/{name}")).connect() as conn:  # DBOS's too
+            assert conn.execute(text("SELECT count(*) FROM dbos.workflow_status")).scalar() == 0
         with running(["serve"], env, tmp_path) as (url, _, _):
             assert httpx.get(url + "/readyz").json()["checks"]["migrations"] == "ok"
     finally:

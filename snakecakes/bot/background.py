@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
+MIN_GAP = 0.2  # a task woken by pokes runs at most this often: a burst of pokes is one run
+
 
 @dataclass
 class _Task:
@@ -18,6 +20,7 @@ class _Task:
     every: float
     on_poke: bool
     next_at: float = 0.0
+    last_run: float = 0.0
 
 
 @dataclass
@@ -55,7 +58,10 @@ class BackgroundLoop:
                 return
             now = time.monotonic()
             for task in self.tasks:
-                if now >= task.next_at or (poked and task.on_poke):
+                if poked and task.on_poke:  # soon, but not more often than MIN_GAP
+                    task.next_at = min(task.next_at, task.last_run + MIN_GAP)
+                if now >= task.next_at:
+                    task.last_run = now
                     task.next_at = now + task.every
                     try:
                         task.run()

@@ -49,15 +49,14 @@ def default_executor_id(role: str) -> str:
     return f"{socket.gethostname()}-{role}"
 
 
-def launch(settings: Settings, *, role: str, reset: bool = False) -> None:
-    """Start DBOS in this process and register our queues (after launch, as DBOS requires)."""
+def _config(settings: Settings, *, role: str) -> DBOSConfig:
     dbos_log = logging.getLogger("dbos")
     if not dbos_log.handlers:  # DBOS then leaves logging to us instead of adding its own handler
         dbos_log.addHandler(logging.NullHandler())
     url = system_database_url(settings)
     if url.startswith("sqlite"):
         _prepare_sqlite(url)
-    config: DBOSConfig = {
+    return {
         "name": APP_NAME,
         "system_database_url": url,
         "application_version": __version__,
@@ -66,6 +65,11 @@ def launch(settings: Settings, *, role: str, reset: bool = False) -> None:
         "max_executor_threads": settings.worker_threads * 2 + 8,
         "notification_listener_polling_interval_sec": 0.05,
     }
+
+
+def launch(settings: Settings, *, role: str, reset: bool = False) -> None:
+    """Start DBOS in this process and register our queues (after launch, as DBOS requires)."""
+    config = _config(settings, role=role)
     DBOS(config=config)
     if reset:
         DBOS.reset_system_database(truncate=True)
@@ -96,6 +100,17 @@ def retrying_step(name: str) -> Callable[[F], F]:
         backoff_rate=2.0,
         should_retry=_database_hiccup,
     )
+
+
+def prepare_schema(settings: Settings) -> None:
+    """Create or migrate DBOS's own tables, so that a web-only process can enqueue before any
+    worker has started. DBOS migrates at launch; nothing else runs (no queue registered)."""
+    launch_config = _config(settings, role="migrate")
+    DBOS(config=launch_config)
+    try:
+        DBOS.launch()
+    finally:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
 
 
 def shutdown(timeout: int = 5) -> None:

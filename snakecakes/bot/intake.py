@@ -122,23 +122,23 @@ class WebhookIntake:
     def _store(self, rows: Rows, *, scrub: bool) -> IntakeResult:
         if scrub and not self.db.is_sqlite:
             rows = scrub_nul(rows)
-        with self.db.transaction() as session:
+        with self.db.write_connection() as conn:
             new_msgs = insert_new(
-                session,
+                conn,
                 InboxMessage,
                 rows.messages,
                 ("bot_id", "wamid"),
                 returning=("bot_id", "customer_key", "id"),
             )
             new_statuses = insert_new(
-                session,
+                conn,
                 MessageStatus,
                 rows.statuses,
                 ("bot_id", "wamid", "status"),
                 returning=("bot_id",),
             )
             if rows.events:
-                session.execute(insert(WebhookEvent), rows.events)
+                conn.execute(insert(WebhookEvent), rows.events)
         self._count(rows, len(new_msgs), len(new_statuses))
         received = time.time()
         stored = StoredUpdates(
@@ -150,7 +150,7 @@ class WebhookIntake:
             self._notify(stored)
         bot_label = next(iter(rows.bot_ids)) if len(rows.bot_ids) == 1 else "several"
         with log_context(bot_id=bot_label):
-            log.info(
+            log.debug(
                 "webhook stored: %d new messages, %d new statuses, %d events (%d duplicates)",
                 len(new_msgs),
                 len(new_statuses),

@@ -14,7 +14,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,6 +79,12 @@ class Database:
         """
         with self._write_lock, self._write_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core write transaction, for the hot webhook path: no ORM session to set up."""
+        with self._write_lock, self._write_engine.begin() as conn:
+            yield conn
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
 def insert_new(
-    session: Session,
+    session: Session | Connection,
     model: type[Any],
     rows: Sequence[dict[str, Any]],
     conflict_columns: Sequence[str],
@@ -21,10 +21,9 @@ def insert_new(
     if not rows:
         return []
     table = cast(Table, model.__table__)
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
+    conn = session if isinstance(session, Connection) else session.connection()
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = module.insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))
-    conn = session.connection()
     if not returning:
         conn.execute(stmt, list(rows))
         return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from snakecakes import metrics
 from snakecakes.bot.whatsapp.errors import error_from_status
@@ -25,29 +25,25 @@ RANK = {"sent": 1, "failed": 2, "delivered": 3, "read": 4, "played": 5}
 
 
 def apply_statuses(db: Database, *, orphan_after: float = 120.0, batch: int = 500) -> int:
-    """Apply pending status rows in arrival order; return how many were applied."""
-    orphan_before = utcnow() - timedelta(seconds=orphan_after)
+    """Apply pending statuses that match one of our messages, in arrival order; set aside the
+    unmatched ones once they are older than `orphan_after`. Return how many were applied.
+
+    The match is made in SQL, so statuses waiting for their wamid are not reloaded every time.
+    """
     applied = 0
     with db.transaction() as session:
-        statuses = session.scalars(
-            select(MessageStatus)
+        found = session.execute(
+            select(MessageStatus, OutboxMessage)
+            .join(
+                OutboxMessage,
+                (OutboxMessage.bot_id == MessageStatus.bot_id)
+                & (OutboxMessage.wamid == MessageStatus.wamid),
+            )
             .where(MessageStatus.applied.is_(False))
             .order_by(MessageStatus.id)
             .limit(batch)
         ).all()
-        if not statuses:
-            return 0
-        wamids = {s.wamid for s in statuses}
-        rows = {
-            (r.bot_id, r.wamid): r
-            for r in session.scalars(select(OutboxMessage).where(OutboxMessage.wamid.in_(wamids)))
-        }
-        for status in statuses:
-            row = rows.get((status.bot_id, status.wamid))
-            if row is None:
-                if status.received_at < orphan_before:
-                    status.applied = True
-                continue
+        for status, row in found:
             code = ""
             if status.status == "failed":
                 err = error_from_status(status.errors or [])
@@ -60,4 +56,10 @@ def apply_statuses(db: Database, *, orphan_after: float = 120.0, batch: int = 50
             status.applied = True
             applied += 1
             metrics.DELIVERY_STATUSES.labels(status.status, code).inc()
+        orphan_before = utcnow() - timedelta(seconds=orphan_after)
+        session.execute(
+            update(MessageStatus)
+            .where(MessageStatus.applied.is_(False), MessageStatus.received_at < orphan_before)
+            .values(applied=True)
+        )
     return applied
