@@ -65,7 +65,7 @@ class TurnRunner:
         self.settings = settings
         self.prompts = prompts or PromptRegistry()
         self.chats = ChatRepository(settings.session_idle_seconds)
-        self.store = TurnStore(db, self.chats)
+        self.store = TurnStore(db, self.chats, settings.history_window)
 
     def run(self, bot_id: int, chat_key: str) -> TurnResult:
         items = self.store.pending(bot_id, chat_key)

@@ -18,9 +18,10 @@ from snakecakes.db.types import utcnow
 
 
 class TurnStore:
-    def __init__(self, db: Database, chats: ChatRepository) -> None:
+    def __init__(self, db: Database, chats: ChatRepository, history_window: int = 30) -> None:
         self.db = db
         self.chats = chats
+        self.history_window = history_window
 
     def pending(self, bot_id: int, chat_key: str) -> list[Inbound]:
         with self.db.read() as session:
@@ -59,7 +60,7 @@ class TurnStore:
             chat, view = self.chats.open(
                 session, bot_id, chat_key, wa_id=wa_id, user_id=user_id, name=name, now=utcnow()
             )
-            history = self.chats.history(session, view.id)
+            history = self.chats.history(session, view.id, self.history_window)
         return chat, view, history
 
     def commit(

@@ -78,7 +78,10 @@ class EngineReply:
 
     def say(self, ctx: TurnContext, markdown: str) -> None:
         """Text as language models write it: converted to WhatsApp's syntax, split at 4096."""
-        text = formatting.to_whatsapp(markdown)
+        self.say_as_is(ctx, formatting.to_whatsapp(markdown))
+
+    def say_as_is(self, ctx: TurnContext, text: str) -> None:
+        """Text already in WhatsApp's syntax (our prompt templates): only split at 4096."""
         for part in formatting.split_text(text):
             self.bodies.append(messages.text(ctx.recipient, part))
         self.history_text.append(text)

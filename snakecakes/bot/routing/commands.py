@@ -29,9 +29,10 @@ COMMANDS: dict[str, frozenset[str]] = {
 
 
 def normalise(text: str) -> str:
+    """Case, width and punctuation folded away ("Hilfe?" is "hilfe"); a lone "?" stays."""
     text = unicodedata.normalize("NFKC", text).casefold().strip()
-    text = re.sub(r"[!.,;:¡¿\"'()]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip() or text.strip()
+    words = re.sub(r"[!?.,;:¡¿\"'()]+", " ", text)
+    return re.sub(r"\s+", " ", words).strip() or text
 
 
 def command_of(text: str | None) -> str | None:

@@ -25,8 +25,9 @@ class Draft:
         self.history.append(("user", text, {"wamid": item.wamid, **meta}))
 
     def say(self, ctx: TurnContext, text: str) -> None:
+        """A fixed answer from a prompt template, written in WhatsApp's syntax already."""
         reply = EngineReply()
-        reply.say(ctx, text)
+        reply.say_as_is(ctx, text)
         self.add(reply)
 
     def add(self, reply: EngineReply) -> None:

@@ -20,6 +20,7 @@ from snakecakes.bot.whatsapp.updates import (
     Reaction,
     SharedContacts,
     System,
+    Text,
     Unsupported,
 )
 
@@ -43,7 +44,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("reaction: record", _is(Reaction), handlers.reaction),
     Route("button or list reply: its owner", _is(ButtonReply, ListReply), handlers.interactive),
-    Route("command in words", lambda c, i: command_of(i.text) is not None, handlers.command),
+    Route("command in words", lambda c, i: _is_command(i), handlers.command),
     Route("photo, video, audio, document, sticker", _is(Media), handlers.media),
     Route("location", _is(Location), handlers.location),
     Route("shared contacts", _is(SharedContacts), handlers.contacts),
@@ -51,6 +52,11 @@ ROUTES: tuple[Route, ...] = (
     Route("unsupported", _is(Unsupported), handlers.unsupported),
     Route("everything else: the engine", lambda c, i: True, handlers.to_engine),
 )
+
+
+def _is_command(item: Inbound) -> bool:
+    """Typed words only: a photo captioned "menu" is still a photo."""
+    return isinstance(item.message.content, Text) and command_of(item.text) is not None
 
 
 def route(ctx: TurnContext, item: Inbound, draft: Draft) -> str:
