@@ -64,6 +64,9 @@ def _config(settings: Settings, *, role: str) -> DBOSConfig:
         "log_level": "WARNING",
         "max_executor_threads": settings.worker_threads * 2 + 8,
         "notification_listener_polling_interval_sec": 0.05,
+        # DBOS's default of 20 connections per process, on top of ours, fills PostgreSQL's 100
+        # with a handful of processes
+        "sys_db_pool_size": 8,
     }
 
 
