@@ -20,8 +20,21 @@ webhook maps to exactly one reply.
   postgresql://.../test`` a scratch database `snakecakes_bench_<random>` (created through that
   database, `snakecakes db upgrade`, dropped at the end), where ``--workers N`` runs
   `serve --web-only` plus N `snakecakes worker` processes with distinct SNAKECAKES_EXECUTOR_ID.
+- what it reports besides latency: the per-stage split of the open loop's turns (webhook ->
+  inbox row -> turn committed -> send claimed -> at the fake, from our own tables' timestamps),
+  CPU of every process involved (the bot's per answered turn, and what it burns idle), the load
+  average, and after the run the outbox/inbox rows by state, sends flagged as possible
+  duplicates, and WARNING/ERROR lines of the bot's logs.
+- ``--fsyncs``: fsync/fdatasync calls per turn, machine-wide per thread (`perf stat`), by process.
 - ``--profile DIR``: py-spy records every bot process during the measured phase (raw collapsed
-  stacks in DIR) and the output summarises them: DBOS vs our DB work vs HTTP vs the engine.
+  stacks in DIR) and the output summarises them: DBOS vs our DB work vs HTTP vs the engine, and
+  by activity (webhook intake, turn workflow, send workflow, queue polling...).
+- ``--experiment NAME``: a what-if patch of the bot processes through a sitecustomize.py on their
+  PYTHONPATH (see EXPERIMENTS), to measure a proposed change before making it.
+
+A reply that answers two messages at once ("You said: A | B") counts for the first reference
+only; that only happens when a customer writes again before its reply, which neither load does
+(unless a webhook failed, which is reported).
 
     .venv/bin/python benchmarks/turns.py                          # 50 turns/s, 20 s, SQLite
     .venv/bin/python benchmarks/turns.py --max                    # sustained turns/s
