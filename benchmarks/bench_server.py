@@ -69,8 +69,10 @@ def server(
     web_only: bool,
     extra_env: dict[str, str],
     log_path: Path | None = None,
+    worker: bool = True,
 ) -> Iterator[Server]:
-    """`snakecakes serve` (with ``web_only``: `serve --web-only` plus one `snakecakes worker`).
+    """`snakecakes serve` (with ``web_only``: `serve --web-only` plus one `snakecakes worker`,
+    or no worker at all with ``worker=False``: the web process alone, jobs left queued).
 
     The workers answer every message through the fake Graph API, run in this process without
     schema validation or status webhooks, so the only webhook traffic is the generator's.
@@ -95,14 +97,15 @@ def server(
         }
         log = stack.enter_context(log_path.open("wb"))
         cli = [sys.executable, "-m", "snakecakes.cli"]
-        if not db_url.startswith("sqlite"):  # serve only auto-upgrades SQLite
+        if not db_url.startswith("sqlite") or (web_only and not worker):
+            # serve only auto-upgrades SQLite; `db upgrade` also makes DBOS's tables
             upgrade = [*cli, "db", "upgrade"]
             subprocess.run(upgrade, env=env, cwd=tmp, stdout=log, stderr=log, check=True)
         worker_pid = None
-        if web_only:  # the worker creates DBOS's tables, which the web role only writes to
-            worker = stack.enter_context(_process([*cli, "worker"], env, tmp, log))
-            _wait_for(lambda: b" running" in log_path.read_bytes(), worker, log_path, "worker")
-            worker_pid = worker.pid
+        if web_only and worker:  # the worker creates DBOS's tables, the web role writes to them
+            proc = stack.enter_context(_process([*cli, "worker"], env, tmp, log))
+            _wait_for(lambda: b" running" in log_path.read_bytes(), proc, log_path, "worker")
+            worker_pid = proc.pid
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         cmd = [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)]

@@ -84,7 +84,9 @@ def phase(
     others = (busy1 - busy0) - ours
     return {
         "db": "postgresql" if is_pg else "sqlite",
-        "server": "serve --web-only" if args.web_only else "serve",
+        "server": ("serve --web-only" + " (no worker)" * args.no_worker)
+        if args.web_only
+        else "serve",
         "target_rate": rate,
         "duration_s": duration,
         "requests": count,
@@ -175,6 +177,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "which answer through a fake Graph API run by this script)",
     )
     ap.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="with --web-only: start no worker (the web process alone; jobs stay queued)",
+    )
+    ap.add_argument(
         "--database-url", help="postgresql://user@host:port/<admin db> (default SQLite)"
     )
     ap.add_argument(
@@ -198,6 +205,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if not 0 <= args.batch_share + args.redelivery_share <= 1 or args.rate <= 0:
         ap.error("shares must be within 0..1 together, and the rate positive")
+    if args.no_worker and not args.web_only:
+        ap.error("--no-worker needs --web-only")
     if any(len(kv) != 2 for kv in args.server_env):
         ap.error("--server-env takes NAME=VALUE")
     return args
@@ -215,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             web_only=args.web_only,
             extra_env=dict(args.server_env),
             log_path=args.server_log,
+            worker=not args.no_worker,
         ) as srv,
     ):
         if args.warmup > 0:

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert
 
@@ -40,8 +41,20 @@ class IntakeResult:
     statuses_new: int = 0
 
 
+_children: dict[tuple[Any, ...], Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    """A labelled metric, looked up once (``labels()`` costs a lock and a tuple per call)."""
+    key = (id(metric), *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def _result(status: int, outcome: str, body: str = "", **counts: int) -> IntakeResult:
-    metrics.WEBHOOK_REQUESTS.labels("POST", outcome).inc()
+    _child(metrics.WEBHOOK_REQUESTS, "POST", outcome).inc()
     return IntakeResult(status, outcome, body, **counts)
 
 
@@ -148,18 +161,23 @@ class WebhookIntake:
         )
         if stored:
             self._notify(stored)
+        if log.isEnabledFor(logging.DEBUG):
+            self._log_stored(rows, len(new_msgs), len(new_statuses))
+        return _result(
+            200, "stored", "ok", messages_new=len(new_msgs), statuses_new=len(new_statuses)
+        )
+
+    @staticmethod
+    def _log_stored(rows: Rows, new_msgs: int, new_statuses: int) -> None:
         bot_label = next(iter(rows.bot_ids)) if len(rows.bot_ids) == 1 else "several"
         with log_context(bot_id=bot_label):
             log.debug(
                 "webhook stored: %d new messages, %d new statuses, %d events (%d duplicates)",
-                len(new_msgs),
-                len(new_statuses),
+                new_msgs,
+                new_statuses,
                 len(rows.events),
-                len(rows.messages) + len(rows.statuses) - len(new_msgs) - len(new_statuses),
+                len(rows.messages) + len(rows.statuses) - new_msgs - new_statuses,
             )
-        return _result(
-            200, "stored", "ok", messages_new=len(new_msgs), statuses_new=len(new_statuses)
-        )
 
     def _notify(self, stored: StoredUpdates) -> None:
         try:
@@ -171,11 +189,11 @@ class WebhookIntake:
     @staticmethod
     def _count(rows: Rows, new_msgs: int, new_statuses: int) -> None:
         updates = metrics.WEBHOOK_UPDATES
-        updates.labels("message", "stored").inc(new_msgs)
-        updates.labels("message", "duplicate").inc(len(rows.messages) - new_msgs)
-        updates.labels("status", "stored").inc(new_statuses)
-        updates.labels("status", "duplicate").inc(len(rows.statuses) - new_statuses)
-        updates.labels("event", "stored").inc(len(rows.events))
+        _child(updates, "message", "stored").inc(new_msgs)
+        _child(updates, "message", "duplicate").inc(len(rows.messages) - new_msgs)
+        _child(updates, "status", "stored").inc(new_statuses)
+        _child(updates, "status", "duplicate").inc(len(rows.statuses) - new_statuses)
+        _child(updates, "event", "stored").inc(len(rows.events))
 
 
 def _reason(exc: BaseException) -> str:
