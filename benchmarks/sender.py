@@ -158,6 +158,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def measure(
     args: argparse.Namespace, db: Database, db_url: str, fake: sup.FakeGraphProcess, pid: int
 ) -> dict[str, Any]:
+    load_start = os.getloadavg()[0]
     t_queue = time.monotonic()
     bot_id, chats = queue_backlog(db, args.messages, args.customers)
     queue_s = time.monotonic() - t_queue
@@ -190,6 +191,8 @@ def measure(
     sent = states.get("sent", 0)
     return {
         "date": time.strftime("%Y-%m-%d"),
+        "time_utc": time.strftime("%H:%M", time.gmtime()),
+        "load_1m": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         "database": "sqlite" if db_url.startswith("sqlite") else "postgresql",
         "wake": args.wake,
         "messages": args.messages,
@@ -226,7 +229,8 @@ def checks(s: dict[str, Any]) -> dict[str, bool]:
 
 def report(s: dict[str, Any], results: dict[str, bool]) -> None:
     print(
-        f"sender benchmark {s['date']}: {s['messages']} messages to {s['customers']} customers, "
+        f"sender benchmark {s['date']} {s['time_utc']} UTC: {s['messages']} messages to "
+        f"{s['customers']} customers, "
         f"{s['database']}, wake={s['wake']}"
     )
     cpu = f"{s['bot_cpu_ms_per_msg']} ms/msg, {s['bot_cpu_pct_of_core']}% of a core"
@@ -263,6 +267,7 @@ def report(s: dict[str, Any], results: dict[str, bool]) -> None:
             f"{s['queue_s']}s / {s['wake_s']}s / " f"{s['pickup_s']}s",
         ),
         ("wall time (wake -> all sent)", f"{s['wall_s']}s"),
+        ("load average 1 min (start -> end)", f"{s['load_1m'][0]} -> {s['load_1m'][1]}"),
     ]
     for name, value in rows:
         print(f"  {name:<42} {value}")

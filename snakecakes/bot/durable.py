@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dbos import DBOS, DBOSConfig
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
 
 from snakecakes import __version__
 from snakecakes.config import Settings
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 APP_NAME = "snakecakes"
 OUTBOX_QUEUE = "outbox"
 TURNS_QUEUE = "turns"
+ORDER_PUSH_QUEUE = "order_push"
 
 
 def system_database_url(settings: Settings) -> str:
@@ -77,7 +79,8 @@ def launch(settings: Settings, *, role: str, reset: bool = False) -> None:
     if reset:
         DBOS.reset_system_database(truncate=True)
     DBOS.launch()
-    for queue in (TURNS_QUEUE, OUTBOX_QUEUE):  # both partitioned by chat: one job per chat
+    # partitioned by chat (turns, outbox) or bot (order pushes): one job per partition at a time
+    for queue in (TURNS_QUEUE, OUTBOX_QUEUE, ORDER_PUSH_QUEUE):
         DBOS.register_queue(
             queue,
             worker_concurrency=settings.worker_threads,
@@ -119,6 +122,18 @@ def prepare_schema(settings: Settings) -> None:
 def shutdown(timeout: int = 5) -> None:
     """Stop DBOS; running workflows get `timeout` seconds, then are recovered on next start."""
     DBOS.destroy(workflow_completion_timeout_sec=timeout)
+
+
+@event.listens_for(Engine, "connect")
+def _dbos_sqlite_sync_normal(dbapi_conn: Any, _record: Any) -> None:
+    """DBOS opens its SQLite file at SQLite's default synchronous=FULL: 7-9 fsyncs per turn,
+    which a busy disk turns into seconds (docs/benchmarks.md, Turns). NORMAL in WAL mode, as our
+    own database runs: a killed process loses nothing, a power cut may lose the last commits
+    (after which a turn re-runs idempotently). Only DBOS's file (`-dbos.db`) is touched here."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        row = dbapi_conn.execute("PRAGMA database_list").fetchone()
+        if row and str(row[2]).endswith("-dbos.db"):
+            dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
 
 def _prepare_sqlite(url: str) -> None:

@@ -27,6 +27,8 @@ def test_kill_9_mid_send_loses_nothing_and_flags_possible_duplicates(
         SNAKECAKES_SWEEP_SECONDS="0.3",
         SNAKECAKES_SWEEP_GRACE_SECONDS="0.2",
         SNAKECAKES_LOG_LEVEL="INFO",
+        # an interrupted send is retried once its lease (this + 5 s) has run out
+        SNAKECAKES_GRAPH_TIMEOUT_SECONDS="5",
     )
     graph_api.inject(Delay(0.5), times=10_000)  # Meta is slow: sends are in flight at the kill
     db = Database(env["DATABASE_URL"])
