@@ -108,3 +108,9 @@ def test_quantity(text: str, expected: int) -> None:
 )
 def test_no_quantity(text: str) -> None:
     assert parse_quantity(text) is None
+
+
+def test_a_box_size_is_not_a_quantity() -> None:
+    # found by the offline engine: "a cupcake box of 12" asked for twelve boxes
+    assert parse_quantity("a classic cupcake box of 12, chocolate") is None
+    assert parse_quantity("2 boxes of 6 please") == 2

@@ -185,3 +185,21 @@ def test_no_option(text: str) -> None:
     assert match_option(text, FILLINGS) is None
     if "36" in text:
         assert match_option(text, SIZES) is None
+
+
+def test_one_whole_word_of_a_name_with_a_typo_still_names_it() -> None:
+    # found by the offline engine: "cheescake" named no cheesecake at all
+    cheesecakes = [
+        ProductName("new-york-cheesecake", "New York Cheesecake"),
+        ProductName("berliner-kaesekuchen", "Berlin Quark Cheesecake"),
+    ]
+    match = match_product("do you have cheescake?", cheesecakes)
+    assert match is not None and match.ambiguous
+    assert {match.slug, *match.alternatives} == {"new-york-cheesecake", "berliner-kaesekuchen"}
+
+
+def test_a_number_decides_between_options_that_share_their_words() -> None:
+    # found by the offline engine: "box of 12" was an ambiguous "box"
+    boxes = [ProductName("box-6", "Box of 6"), ProductName("box-12", "Box of 12")]
+    match = match_option("box of 12", boxes)
+    assert match is not None and match.slug == "box-12" and not match.ambiguous

@@ -7,8 +7,8 @@ Rules, chosen so that the engine asks rather than guesses:
   a cake word ("eine Torte") or alone, because in "the big one" or "once again" they are not
   quantities. "a cake" is not a count: the engine's default of one covers it.
 - Servings: a range ("10-12 people") means the upper end, so the cake is big enough.
-- Quantities are 1..100. A number that belongs to a date, a time, a size, a price, a street
-  number, a postcode or a servings phrase is never a quantity.
+- Quantities are 1..100. A number that belongs to a date, a time, a size ("24 cm", "box of
+  12"), a price, a street number, a postcode or a servings phrase is never a quantity.
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ _NOT_QUANTITIES = [
     re.compile(r"\+?\d[\d /-]{7,}\d"),  # phone numbers
     re.compile(r"\d+(?:[:./-]\d+)+\.?"),  # dates, times, decimals, ranges
     re.compile(r"\d+(?:st|nd|rd|th|ter|ten|er)\b"),  # ordinals and "24er"
+    re.compile(  # a size: "box of 12", "6er Packung" is above
+        r"\b(?:box|boxes|pack|packs|set|tray|karton|schachtel|packung|caja)\s+(?:of|mit|de)\s+\d+"
+    ),
     re.compile(
         r"\b\d+\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h|hrs|o'?clock|cm|mm|m|kg|g|eur|euros?|%|€|\$|"
         r"years?|jahre|anos|days?|weeks?|tagen?|wochen?|dias|semanas)(?![a-z])"

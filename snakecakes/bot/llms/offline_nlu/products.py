@@ -90,6 +90,7 @@ _IE_PLURALS = frozenset({"brownies", "cookies", "pies", "smoothies", "lies"})
 _MIN_WORD = 0.75
 _MAX_WORDS = 80  # a product is named early; this bounds the work on a 4096-character message
 _MARGIN = 0.1
+_ONE_WORD = 0.85  # "cheescake": one whole word of a name, with a typo, names it
 
 
 def canonical_words(text: str) -> list[str]:
@@ -126,11 +127,13 @@ def match_option(text: str, options: Sequence[ProductName]) -> Match | None:
             if diameter.group(1) in _numbers_of(option):
                 return Match(option.slug, option.name, 1.0)
     found = _best(said, options, keep_numbers=False)
-    if found:
+    if found and not found.ambiguous:
         return found
     numbered = [o for o in options if set(said) & _numbers_of(o)]
-    if len(numbered) == 1:  # "24", "for 12" against "12 people (24 cm)"
+    if len(numbered) == 1:  # "24", "for 12" against "12 people (24 cm)", "box of 12"
         return Match(numbered[0].slug, numbered[0].name, 0.9)
+    if found:
+        return found
     by_size = _by_size_word(said, options)
     return by_size or _by_ordinal(said, options)
 
@@ -150,7 +153,7 @@ def _best(said: list[str], candidates: Sequence[ProductName], keep_numbers: bool
             coverage, found = max(
                 (coverage, found), similar.score(_significant(phrase, keep_numbers))
             )
-        if coverage >= 0.5 or found >= 1.0:
+        if coverage >= 0.5 or found >= _ONE_WORD:  # one word of the name, typos allowed
             scored.append((round(found * 2) / 2, coverage, found, candidate))
     if not scored:
         return None
