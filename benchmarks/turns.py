@@ -56,6 +56,7 @@ import os
 import random
 import re
 import secrets
+import signal
 import sys
 import tempfile
 import threading
@@ -662,8 +663,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so that every process we started is stopped by its PID and
+    the scratch database dropped; forked generator processes just end."""
+    if os.getpid() != MAIN_PID:
+        os._exit(128 + signum)
+    raise KeyboardInterrupt
+
+
+MAIN_PID = os.getpid()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     with contextlib.ExitStack() as stack:
         if args.workdir:
             tmp = Path(args.workdir).resolve()

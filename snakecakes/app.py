@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -12,15 +14,23 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from snakecakes import metrics
+from snakecakes.admin.api import register_admin_api
+from snakecakes.admin.knowledge_api import register_knowledge_api
 from snakecakes.bot.bots import BotDirectory
 from snakecakes.bot.hooks import Dispatcher, NullDispatcher
 from snakecakes.bot.intake import WebhookIntake
+from snakecakes.bot.intake_wsgi import WebhookFastPath
+from snakecakes.bot.prompts import PromptRegistry
+from snakecakes.bot.prompts.overrides import DatabaseOverrides
 from snakecakes.config import Settings
 from snakecakes.crypto import SecretBox
 from snakecakes.db import migrate
 from snakecakes.db.database import DB_UNAVAILABLE, Database
 from snakecakes.db.models import Bot, InboxMessage
 from snakecakes.logs import log_context, new_request_id
+
+if TYPE_CHECKING:
+    from snakecakes.simulator.fake_graph import FakeGraphAPI
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +43,33 @@ class Services:
     db: Database
     bots: BotDirectory
     intake: WebhookIntake
+    prompts: PromptRegistry
+    # staff changed an order: wake its push and the customer's notice (no-op without workers)
+    order_changed: Callable[[int, str], None] = field(default=lambda bot_id, chat_key: None)
 
 
 def build_services(
-    settings: Settings, db: Database | None = None, dispatcher: Dispatcher | None = None
+    settings: Settings,
+    db: Database | None = None,
+    dispatcher: Dispatcher | None = None,
+    *,
+    prompts: PromptRegistry | None = None,
+    order_changed: Callable[[int, str], None] | None = None,
 ) -> Services:
     assert settings.secret_key is not None, "check_for_serving() first"
     db = db or Database(settings.database_url, pool_size=settings.db_pool_size)
     box = SecretBox(settings.secret_key.get_secret_value())
     bots = BotDirectory(db, box, ttl=settings.bot_cache_seconds)
     intake = WebhookIntake(db, bots, dispatcher or NullDispatcher())
-    return Services(settings, db, bots, intake)
+    prompts = prompts or PromptRegistry(DatabaseOverrides(db))
+    services = Services(settings, db, bots, intake, prompts)
+    if order_changed is not None:
+        services.order_changed = order_changed
+    return services
 
 
-def create_app(services: Services) -> Flask:
+def create_app(services: Services, *, fake_graph: FakeGraphAPI | None = None) -> Flask:
+    """``fake_graph``: the in-process fake Graph API the simulator page watches (demo)."""
     app = Flask("snakecakes")
     app.config["MAX_CONTENT_LENGTH"] = services.settings.max_body_bytes
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -78,6 +101,12 @@ def create_app(services: Services) -> Flask:
             result = intake.receive(body, request.headers.get("X-Hub-Signature-256"))
             metrics.WEBHOOK_ACK_SECONDS.observe(time.perf_counter() - started)
             return Response(result.body, result.status, mimetype="text/plain")
+
+    # the ack path answers POST /webhook before Flask (same rules, less CPU); the route above
+    # takes the bodies without a Content-Length
+    app.wsgi_app = WebhookFastPath(  # type: ignore[method-assign]
+        app.wsgi_app, intake, services.settings.max_body_bytes
+    )
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -116,6 +145,13 @@ def create_app(services: Services) -> Flask:
         except DB_UNAVAILABLE:
             log.warning("metrics: database unreachable, inbox_pending not refreshed")
         return Response(generate_latest(metrics.REGISTRY), 200, mimetype=CONTENT_TYPE_LATEST)
+
+    register_admin_api(app)
+    register_knowledge_api(app)
+    if services.settings.simulator:
+        from snakecakes.simulator.web import register_simulator
+
+        register_simulator(app, services, fake_graph)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -1,4 +1,4 @@
-"""`snakecakes serve | demo | db upgrade | db current | bots list`."""
+"""`snakecakes serve | demo | db upgrade | db current | bots list | knowledge ...`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from flask import Flask
 from snakecakes.config import Settings, SettingsError, load_settings
 from snakecakes.db import migrate
 from snakecakes.db.database import Database
+from snakecakes.knowledge.cli import add_knowledge_parser, knowledge_command
 
 if TYPE_CHECKING:
     from snakecakes.simulator.fake_graph import FakeGraphAPI
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         dest="bots_command", required=True
     )
     bots.add_parser("list", help="list bots")
+    add_knowledge_parser(sub)
     args = parser.parse_args(argv)
     fake_graph: FakeGraphAPI | None = None
     try:
@@ -64,12 +66,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("serve", "demo"):
             role = "web" if getattr(args, "web_only", False) else "serve"
             return serve(
-                settings, args.host, args.port, args.threads, demo=args.command == "demo", role=role
+                settings,
+                args.host,
+                args.port,
+                args.threads,
+                demo=args.command == "demo",
+                role=role,
+                fake_graph=fake_graph,
             )
         if args.command == "worker":
             return worker(settings)
         if args.command == "db":
             return db_command(settings, args.db_command)
+        if args.command == "knowledge":
+            return knowledge_command(settings, args)
         return bots_list(settings)
     except SettingsError as exc:
         print(f"snakecakes: {exc}", file=sys.stderr)
@@ -121,10 +131,22 @@ def prepare_demo_environment(host: str, port: int) -> FakeGraphAPI | None:
             auto_status=True,
         ).start()
         defaults["WHATSAPP_API_BASE_URL"] = fake_graph.url
+        defaults["SNAKECAKES_SIMULATOR"] = "true"  # the chat page at /simulator
+        # one tapped order is more than 10 replies a minute; the local fake has no pair limit
+        defaults["SNAKECAKES_PAIR_BURST"] = "100"
     for name, value in defaults.items():
         if name not in env_file:
             os.environ.setdefault(name, value)
     return fake_graph
+
+
+def load_demo_documents(db: Database, bot_id: int) -> None:
+    """The shop's shipped documents, so the demo answers questions with sources (idempotent)."""
+    from snakecakes.knowledge import load_default_documents
+
+    with db.transaction() as session:
+        loaded = load_default_documents(session, bot_id)
+    log.info("demo: %d shop documents loaded for bot %s", len(loaded), bot_id)
 
 
 def _dotenv_keys() -> set[str]:
@@ -150,27 +172,48 @@ def open_database(settings: Settings, *, auto_upgrade: bool) -> Database:
 
 
 def serve(
-    settings: Settings, host: str, port: int, threads: int | None, *, demo: bool, role: str
+    settings: Settings,
+    host: str,
+    port: int,
+    threads: int | None,
+    *,
+    demo: bool,
+    role: str,
+    fake_graph: FakeGraphAPI | None = None,
 ) -> int:
     from snakecakes.app import build_services, create_app
     from snakecakes.bot.bot import Runtime
-    from snakecakes.bot.bots import ensure_default_bot
+    from snakecakes.bot.bots import prepare_default_bot
     from snakecakes.crypto import SecretBox
 
     settings.check_for_serving()
+    own_graph: FakeGraphAPI | None = None
+    if settings.simulator and fake_graph is None and settings.default_bot_configured():
+        from snakecakes.simulator.web import start_graph_for
+
+        settings, own_graph = start_graph_for(settings, host, port)
+        fake_graph = own_graph
     assert settings.secret_key is not None
     db = open_database(settings, auto_upgrade=settings.is_sqlite)
     box = SecretBox(settings.secret_key.get_secret_value())
-    ensure_default_bot(db, settings, box)
+    bot_id = prepare_default_bot(db, settings, box)
+    if demo and bot_id is not None:
+        load_demo_documents(db, bot_id)
     runtime = Runtime(settings, db, box, role=role)
-    services = build_services(settings, db, dispatcher=runtime.dispatcher)
+    services = build_services(
+        settings,
+        db,
+        dispatcher=runtime.dispatcher,
+        prompts=runtime.prompts,
+        order_changed=runtime.order_changed,
+    )
     services.bots.refresh()
     if not services.bots.all():
         raise SettingsError(
             "no bot configured: set WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_ACCESS_TOKEN, "
             "WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN"
         )
-    app = create_app(services)
+    app = create_app(services, fake_graph=fake_graph if settings.simulator else None)
     runtime.start()
     try:
         run_server(
@@ -184,20 +227,22 @@ def serve(
     finally:
         runtime.stop()
         db.dispose()
+        if own_graph is not None:
+            own_graph.stop()
     return 0
 
 
 def worker(settings: Settings) -> int:
     """Turns and sending for every chat, as many processes as you like (PostgreSQL)."""
     from snakecakes.bot.bot import Runtime
-    from snakecakes.bot.bots import ensure_default_bot
+    from snakecakes.bot.bots import prepare_default_bot
     from snakecakes.crypto import SecretBox
 
     settings.check_for_serving()
     assert settings.secret_key is not None
     db = open_database(settings, auto_upgrade=settings.is_sqlite)
     box = SecretBox(settings.secret_key.get_secret_value())
-    ensure_default_bot(db, settings, box)
+    prepare_default_bot(db, settings, box)
     runtime = Runtime(settings, db, box, role="worker")
     stopping = threading.Event()
 
@@ -217,6 +262,9 @@ def worker(settings: Settings) -> int:
 
 
 def demo_banner(url: str) -> str:
+    simulator_line = ""
+    if os.environ.get("SNAKECAKES_SIMULATOR", "").lower() in ("1", "true", "yes", "on"):
+        simulator_line = f"\n  >>> Chat with the bot in your browser: {url}/simulator <<<\n\n"
     return (
         "\n  Snake Cakes demo is running.\n"
         f"    webhook:  {url}/webhook  (verify token: demo-verify-token)\n"
@@ -224,7 +272,8 @@ def demo_banner(url: str) -> str:
         f"    Graph API: {os.environ.get('WHATSAPP_API_BASE_URL')}\n"
         "  Messages posted to the webhook are verified, stored and deduplicated; replies go\n"
         "  through the durable outbox to the Graph API (the local fake unless configured).\n"
-        "  The browser chat simulator arrives with the simulator issue. Ctrl-C stops.\n"
+        f"{simulator_line}"
+        "  Ctrl-C stops.\n"
     )
 
 

@@ -27,7 +27,11 @@ def _env(name: str) -> AliasChoices:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        env_ignore_empty=True,  # `NAME=` in .env means "not set", as .env.example shows
     )
 
     # WhatsApp: the default bot. A one-number shop needs nothing else.
@@ -52,6 +56,23 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
     openai_model: str = Field("gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))
+    # Bounds of one turn with the OpenAI engine: per request, retries, tool rounds, the whole
+    # turn (then the customer gets an apology), and the prompt size history is windowed to.
+    openai_timeout_seconds: float = Field(
+        20.0, gt=0, le=600, validation_alias=_env("SNAKECAKES_OPENAI_TIMEOUT_SECONDS")
+    )
+    openai_max_retries: int = Field(
+        1, ge=0, le=10, validation_alias=_env("SNAKECAKES_OPENAI_MAX_RETRIES")
+    )
+    openai_max_tool_rounds: int = Field(
+        6, ge=1, le=30, validation_alias=_env("SNAKECAKES_OPENAI_MAX_TOOL_ROUNDS")
+    )
+    openai_turn_seconds: float = Field(
+        60.0, gt=0, le=1800, validation_alias=_env("SNAKECAKES_OPENAI_TURN_SECONDS")
+    )
+    openai_context_tokens: int = Field(
+        12000, ge=2000, le=1_000_000, validation_alias=_env("SNAKECAKES_OPENAI_CONTEXT_TOKENS")
+    )
 
     database_url: str = Field(f"sqlite:///{DEFAULT_DB_PATH}", validation_alias=_env("DATABASE_URL"))
     secret_key: SecretStr | None = Field(None, validation_alias=_env("SNAKECAKES_SECRET_KEY"))
@@ -124,6 +145,26 @@ class Settings(BaseSettings):
         0.0, ge=0, validation_alias=_env("SNAKECAKES_ECHO_DELAY_SECONDS")
     )
 
+    # The shop: its catalog file (loaded into the default bot at start), order numbers, and the
+    # internal system that receives every order change (signed JSON, retried until accepted).
+    catalog_path: str | None = Field(None, validation_alias=_env("SNAKECAKES_CATALOG_PATH"))
+    out_of_hours_notice: bool = Field(True, validation_alias=_env("SNAKECAKES_OUT_OF_HOURS_NOTICE"))
+    order_prefix: str = Field("SC-", max_length=8, validation_alias=_env("SNAKECAKES_ORDER_PREFIX"))
+    orders_webhook_url: str | None = Field(None, validation_alias=_env("ORDERS_WEBHOOK_URL"))
+    orders_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ORDERS_WEBHOOK_SECRET")
+    )
+    order_push_timeout_seconds: float = Field(
+        10.0, gt=0, validation_alias=_env("SNAKECAKES_ORDER_PUSH_TIMEOUT_SECONDS")
+    )
+    order_push_max_backoff_seconds: float = Field(
+        300.0, gt=0, validation_alias=_env("SNAKECAKES_ORDER_PUSH_MAX_BACKOFF_SECONDS")
+    )
+
+    # The browser chat simulator at /simulator (`snakecakes demo` turns it on): the bot then talks
+    # to an in-process fake Graph API instead of Meta. Never on a public server.
+    simulator: bool = Field(False, validation_alias=_env("SNAKECAKES_SIMULATOR"))
+
     # Safety nets: how often to look for work a lost wake-up or a dead process left behind, and
     # how old such work must be.
     sweep_seconds: float = Field(10.0, gt=0, validation_alias=_env("SNAKECAKES_SWEEP_SECONDS"))
@@ -145,7 +186,7 @@ class Settings(BaseSettings):
             raise ValueError("must look like v23.0")
         return value
 
-    @field_validator("whatsapp_api_base_url", "openai_base_url")
+    @field_validator("whatsapp_api_base_url", "openai_base_url", "orders_webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"https?://[^\s/]+", value):

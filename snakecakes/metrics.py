@@ -79,3 +79,35 @@ TURNS_PARKED = Counter(
     "Messages set aside after failing SNAKECAKES_TURN_MAX_ATTEMPTS times",
     registry=REGISTRY,
 )
+ORDERS = Counter(
+    "snakecakes_orders", "Order changes by status (new, confirmed, ..., cancelled)", ["status"],
+    registry=REGISTRY,
+)  # fmt: skip
+ORDER_PUSHES = Counter(
+    "snakecakes_order_pushes",
+    "Pushes of order changes to ORDERS_WEBHOOK_URL by result (accepted, failed)",
+    ["result"],
+    registry=REGISTRY,
+)
+ADMIN_API_REQUESTS = Counter(
+    "snakecakes_admin_api_requests", "Admin API requests by outcome", ["outcome"],
+    registry=REGISTRY,
+)  # fmt: skip
+LLM_TURNS = Counter(
+    "snakecakes_llm_turns",
+    "OpenAI engine turns by outcome (answered, handed_over, error, muddled)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+LLM_TOKENS = Counter(
+    "snakecakes_llm_tokens",
+    "Tokens the language model reported, by kind (prompt, completion, cached)",
+    ["kind"],
+    registry=REGISTRY,
+)
+LLM_TURN_SECONDS = Histogram(
+    "snakecakes_llm_turn_seconds",
+    "Time the OpenAI engine spent on a turn (all model calls and tools)",
+    buckets=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0),
+    registry=REGISTRY,
+)

@@ -20,6 +20,7 @@ from snakecakes.db import migrate
 from snakecakes.db.database import Database, normalise_url
 from snakecakes.db.models import Base
 from snakecakes.simulator.fake_graph import FakeGraphAPI
+from snakecakes.simulator.fake_orders import FakeOrderReceiver
 from tests.support.server import ServerThread
 
 PG_ADMIN_URL = os.environ.get("SNAKECAKES_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -155,6 +156,17 @@ def stack(db: Database) -> Iterator[Stack]:
     services.bots.refresh()
     with ServerThread(create_app(services)) as server:
         yield Stack(server.url, services, bot_a, bot_b)
+
+
+ORDERS_SECRET = "orders-webhook-secret-for-tests"
+
+
+@pytest.fixture
+def order_receiver() -> Iterator[FakeOrderReceiver]:
+    """The shop's internal order system; it refuses its first 3 pushes (durable retries)."""
+    receiver = FakeOrderReceiver(ORDERS_SECRET, fail_first=3).start()
+    yield receiver
+    receiver.stop()
 
 
 @pytest.fixture

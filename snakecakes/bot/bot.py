@@ -20,6 +20,9 @@ from snakecakes.bot.hooks import Dispatcher, NullDispatcher, StoredUpdates
 from snakecakes.bot.llms.base import Engine
 from snakecakes.bot.llms.echo import EchoEngine
 from snakecakes.bot.msg_cache import MemoryMessageCache
+from snakecakes.bot.ordering.shelf import Shelf
+from snakecakes.bot.prompts import PromptRegistry
+from snakecakes.bot.prompts.overrides import DatabaseOverrides
 from snakecakes.bot.recovery import Heartbeats, stale_chats
 from snakecakes.bot.turn import TurnRunner
 from snakecakes.bot.whatsapp.client import GraphClient
@@ -28,6 +31,7 @@ from snakecakes.bot.whatsapp.sender import Sender
 from snakecakes.config import Settings
 from snakecakes.crypto import SecretBox
 from snakecakes.db.database import Database
+from snakecakes.shop.order_push import OrderPusher
 
 __all__ = ["Dispatcher", "NullDispatcher", "Runtime", "StoredUpdates", "make_engine"]
 
@@ -38,7 +42,16 @@ ROLES = ("serve", "web", "worker")
 
 def make_engine(settings: Settings) -> Engine:
     """The engine the settings ask for; `auto` picks the best one available."""
-    if settings.engine in ("echo", "auto"):
+    llm = settings.openai_api_key is not None or settings.openai_base_url is not None
+    if settings.engine == "openai" or (settings.engine == "auto" and llm):
+        from snakecakes.bot.llms.openai_engine import OpenAIEngine  # the SDK loads only if used
+
+        return OpenAIEngine.from_settings(settings)
+    if settings.engine in ("offline", "auto"):
+        from snakecakes.bot.llms.offline import OfflineEngine
+
+        return OfflineEngine.from_settings(settings)
+    if settings.engine == "echo":
         return EchoEngine(delay=settings.echo_delay_seconds)
     raise ValueError(f"SNAKECAKES_ENGINE: unknown engine {settings.engine!r}")
 
@@ -68,7 +81,19 @@ class Runtime:
         self.sender = Sender(db, box, self.graph, settings)
         self.cache = MemoryMessageCache()
         self.engine = engine or make_engine(settings)
-        self.turns = TurnRunner(db, self.bots, self.engine, self.cache, self.graph, settings)
+        self.shelf = Shelf(db)
+        self.prompts = PromptRegistry(DatabaseOverrides(db))
+        self.turns = TurnRunner(
+            db,
+            self.bots,
+            self.engine,
+            self.cache,
+            self.graph,
+            settings,
+            prompts=self.prompts,
+            shop=self.shelf,
+        )
+        self.order_push = OrderPusher(db, settings)
         self.background = BackgroundLoop()
         self.background.add("delivery statuses", lambda: apply_statuses(db), 2.0, True)
         enqueue = (
@@ -84,6 +109,7 @@ class Runtime:
             every, grace = settings.sweep_seconds, settings.sweep_grace_seconds
             self.background.add("outbox sweep", self.sender.sweep, every, False)
             self.background.add("inbox sweep", lambda: self.sweep_inbox(grace), every, False)
+            self.background.add("order push sweep", self.order_push.sweep, every, False)
             self.heartbeats = Heartbeats(db, self.executor_id, role, dead_after=grace * 2)
             self.background.add("heartbeat", self.heartbeats.beat, max(1.0, every / 2), False)
             if not db.is_sqlite:  # several worker processes share PostgreSQL
@@ -101,6 +127,7 @@ class Runtime:
         if self.runs_workers:
             # before launch: DBOS recovers this executor's pending workflows at once
             self.sender.install()
+            self.order_push.install()
             dispatch.install(self.turns, self.dispatcher if self.role != "worker" else None)
             durable.launch(self.settings, role=self.role, reset=reset)
         self.dispatcher.start()
@@ -112,3 +139,11 @@ class Runtime:
         if self.runs_workers:
             durable.shutdown()
         self.graph.close()
+        self.order_push.close()
+
+    def order_changed(self, bot_id: int, chat_key: str) -> None:
+        """Staff changed an order (admin API): push it and send the customer's notice now.
+        Without workers in this process the sweeps pick both up."""
+        if self.runs_workers:
+            self.order_push.wake(bot_id)
+            self.sender.wake(bot_id, chat_key)

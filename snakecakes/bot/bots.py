@@ -205,3 +205,13 @@ def set_access_token(db: Database, box: SecretBox, bot_id: int, access_token: st
             bot.paused_at = None
             return True
         return False
+
+
+def prepare_default_bot(db: Database, settings: Settings, box: SecretBox) -> int | None:
+    """The default bot, ready to sell: created or refreshed, and its catalog stocked."""
+    from snakecakes.shop.stock import stock_catalog
+
+    bot_id = ensure_default_bot(db, settings, box)
+    if bot_id is not None:
+        stock_catalog(db, settings, bot_id)
+    return bot_id

@@ -29,6 +29,7 @@ from snakecakes.bot.hooks import StoredUpdates
 from snakecakes.bot.msg_cache import CachedMessage, MessageCache
 from snakecakes.bot.turn import TurnRunner
 from snakecakes.bot.whatsapp.sender import enqueue_drain, partition_key
+from snakecakes.shop import order_push
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ def process_chat(bot_id: int, chat_key: str) -> int:
             answered += 1
             if result["replies"]:
                 enqueue_drain(bot_id, chat_key)
+            if result["orders"] and order_push.enabled():
+                order_push.enqueue_push(bot_id)
         elif result["op"] in ("wait", "failed"):
             DBOS.sleep(result["seconds"])
         elif _dispatcher is None or _dispatcher.try_finish((bot_id, chat_key), result["gen"]):
@@ -69,7 +72,13 @@ def run_turn(bot_id: int, chat_key: str) -> dict[str, Any]:
         raise RuntimeError("turns used before dispatch.install()")
     gen = _dispatcher.generation((bot_id, chat_key)) if _dispatcher else 0
     result = _runner.run(bot_id, chat_key)
-    return {"op": result.op, "seconds": result.seconds, "replies": result.replies, "gen": gen}
+    return {
+        "op": result.op,
+        "seconds": result.seconds,
+        "replies": result.replies,
+        "orders": result.orders,
+        "gen": gen,
+    }
 
 
 def enqueue_turns(bot_id: int, chat_key: str) -> None:

@@ -25,6 +25,8 @@ from snakecakes.bot.bots import BotCredentials, BotDirectory
 from snakecakes.bot.chat import ChatRepository, SessionView
 from snakecakes.bot.llms.base import Engine, Inbound, TurnContext
 from snakecakes.bot.msg_cache import MessageCache
+from snakecakes.bot.ordering import buttons as _order_buttons  # noqa: F401  (registers them)
+from snakecakes.bot.ordering.shelf import Shelf
 from snakecakes.bot.prompts import PromptRegistry
 from snakecakes.bot.routing import Draft, route
 from snakecakes.bot.turn_store import TurnStore
@@ -35,6 +37,7 @@ from snakecakes.config import Settings
 from snakecakes.db.database import Database
 from snakecakes.db.models import InboxMessage
 from snakecakes.db.types import utcnow
+from snakecakes.shop import about
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class TurnResult:
     op: str  # idle | wait | answered | failed
     seconds: float = 0.0
     replies: int = 0
+    orders: bool = False  # an order changed: its push to the shop's system is due
 
 
 class TurnRunner:
@@ -56,6 +60,7 @@ class TurnRunner:
         graph: GraphClient,
         settings: Settings,
         prompts: PromptRegistry | None = None,
+        shop: Shelf | None = None,
     ) -> None:
         self.db = db
         self.bots = bots
@@ -64,6 +69,7 @@ class TurnRunner:
         self.graph = graph
         self.settings = settings
         self.prompts = prompts or PromptRegistry()
+        self.shop = shop
         self.chats = ChatRepository(settings.session_idle_seconds)
         self.store = TurnStore(db, self.chats, settings.history_window)
 
@@ -103,7 +109,8 @@ class TurnRunner:
         if not committed:
             log.warning("chat %s: rows already processed elsewhere, draft dropped", chat_key)
             return TurnResult("idle")
-        return TurnResult("answered", replies=len(draft.bodies))
+        replies = len(draft.bodies) + sum(a.changes_orders for a in draft.actions)
+        return TurnResult("answered", replies=replies, orders=draft.changes_orders)
 
     def _burst_wait(self, items: list[Inbound]) -> float:
         now = time.time()
@@ -140,13 +147,27 @@ class TurnRunner:
             history=history,
             now=utcnow(),
             prompts=self.prompts,
+            shop=self.shop,
+            order_prefix=self.settings.order_prefix,
+            shop_variables=self.shop.prompt_variables(bot.id) if self.shop else {},
         )
         draft = Draft()
+        if self.settings.out_of_hours_notice and ctx.session.is_new:
+            self._out_of_hours(ctx, draft)
         for item in items:
             route(ctx, item, draft)
         if draft.for_engine and not chat.handed_over:
             draft.add(self.engine.respond(ctx, draft.for_engine))
         return ctx, draft
+
+    def _out_of_hours(self, ctx: TurnContext, draft: Draft) -> None:
+        """A new conversation while the shop is closed: say so once, then go on as usual."""
+        catalog = self.shop.catalog(ctx.bot_id) if self.shop else None
+        if catalog is None or about.open_now(catalog.shop, ctx.now):
+            return
+        opens = about.next_opening(catalog.shop, ctx.now)
+        when = about.describe_opening(opens, ctx.now) if opens else None
+        draft.say(ctx, ctx.prompt("out_of_hours", opens=when))
 
     def _newer(self, bot_id: int, chat_key: str, items: list[Inbound]) -> bool:
         """Latest-wins: has the customer written again since these messages were loaded?"""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from snakecakes.bot.chat import ChatRepository, ChatView, HistoryItem, SessionView
 from snakecakes.bot.llms.base import Inbound, TurnContext
+from snakecakes.bot.ordering.actions import RecordEvent, Scope
 from snakecakes.bot.routing import Draft
 from snakecakes.bot.whatsapp import outbox
 from snakecakes.bot.whatsapp.parse import PayloadError, parse_message
@@ -90,7 +91,13 @@ class TurnStore:
             self.chats.save_state(session, view)
             if draft.hand_over is not None:
                 self.chats.set_handed_over(session, bot_id, chat_key, draft.hand_over)
-            for body in draft.bodies:
+            scope = Scope(bot_id, chat_key, ctx.recipient, view.id)
+            replies = [reply for action in draft.actions for reply in action.apply(session, scope)]
+            for _body, text in replies:
+                self.chats.append(session, bot_id, view.id, "assistant", text)
+            if draft.usage:
+                RecordEvent("llm_usage", draft.usage).apply(session, scope)
+            for body in [*draft.bodies, *(body for body, _text in replies)]:
                 outbox.queue_message(
                     session, bot_id=bot_id, chat_key=chat_key, recipient=ctx.recipient, body=body
                 )

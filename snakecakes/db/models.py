@@ -238,4 +238,6 @@ class WorkerHeartbeat(Base):
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+from snakecakes.knowledge import models as _knowledge  # noqa: E402,F401  (documents, feedback)
 from snakecakes.shop import models as _shop_models  # noqa: E402,F401  (registers the shop tables)
+from snakecakes.shop import order_models as _orders  # noqa: E402,F401  (orders, prompts)

@@ -99,6 +99,7 @@ class FakeGraphAPI:
         )
         self._lock = threading.Lock()
         self._log: list[RecordedRequest] = []
+        self._listeners: list[Callable[[RecordedRequest], None]] = []
         self._server: GraphServer | None = None
         self._thread: threading.Thread | None = None
         self._routes = Routes(self)
@@ -218,6 +219,16 @@ class FakeGraphAPI:
     def record(self, entry: RecordedRequest) -> None:
         with self._lock:
             self._log.append(entry)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(entry)
+
+    def subscribe(self, listener: Callable[[RecordedRequest], None]) -> None:
+        """Call ``listener`` with every request as it is recorded (before the answer goes out),
+        in the server's thread: it must be quick and must not raise (the browser simulator uses
+        this to show replies without scanning the whole log)."""
+        with self._lock:
+            self._listeners.append(listener)
 
     @property
     def requests(self) -> list[RecordedRequest]:

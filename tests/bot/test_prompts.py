@@ -22,6 +22,35 @@ SAMPLES = {
     "caption": "for the birthday",
     "count": 2,
     "where": "we are at the payment step.",
+    # orders
+    "number": "SC-1042",
+    "total": "€38.00",
+    "date": "2026-12-05",
+    "time": "14:00",
+    "method": "pickup",
+    "cancel_hours": 48,
+    "status": "ready",
+    "note": "See you soon!",
+    "extras": [{"name": "Birthday candles", "price": "€2.50"}],
+    "opens": "tomorrow at 10:00",
+    "summary": "*Your order at Snake Cakes*\n1 x Sachertorte 18 cm: €36.00",
+    "menu_summary": "Celebration cakes (5, from €40.00)",
+    "shop_phone": "+49 30 5557 2253",
+    # the OpenAI engine's system prompt
+    "hours": "- Monday: closed",
+    "pickup_address": "Wiener Straße 14, 10999 Berlin",
+    "delivery": "pickup only.",
+    "inscription_max": 40,
+    "menu": "- Sachertorte [sachertorte]: from €36.00",
+    "today": "Sunday, 2026-11-22 (Europe/Berlin)",
+}
+# the offline engine's questions
+SAMPLES |= {
+    "product": "Red Velvet Cake",
+    "option": "size",
+    "options": "• 18 cm: serves 8 to 10, €44.00\n• 24 cm: serves 14 to 16, €66.00",
+    "day": "Saturday 5 December 2026",
+    "zones": "within about 12 km (Inner city €7.90).",
 }
 FILES = sorted(TEMPLATES.glob("*.j2"))
 

@@ -20,6 +20,7 @@ from snakecakes.bot.bots import ensure_default_bot
 from snakecakes.bot.chat import ChatView, SessionView
 from snakecakes.bot.intake import WebhookIntake
 from snakecakes.bot.llms.base import Engine, Inbound, TurnContext
+from snakecakes.bot.llms.echo import EchoEngine
 from snakecakes.bot.prompts import PromptRegistry
 from snakecakes.bot.routing import ROUTES, Draft, buttons, route
 from snakecakes.bot.routing.commands import command_of
@@ -115,7 +116,7 @@ def shops(db: Database, graph_api: FakeGraphAPI) -> Iterator[Callable[..., Shop]
         box = SecretBox(SECRET_KEY)
         bot_id = ensure_default_bot(db, settings, box)
         assert bot_id is not None
-        runtime = Runtime(settings, db, box, role="test", engine=engine)
+        runtime = Runtime(settings, db, box, role="test", engine=engine or EchoEngine())
         runtimes.append(runtime)
         services = build_services(settings, db)
         services.bots.refresh()
@@ -192,6 +193,7 @@ def test_the_table_is_read_top_to_bottom() -> None:
         "shared contacts",
         "system notice: record",
         "unsupported",
+        "reason after a thumbs-down on an answer",
         "everything else: the engine",
     ]
     # the first row wins: in a chat handed over to staff, even a command or a photo is only

@@ -36,6 +36,7 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
         WHATSAPP_VERIFY_TOKEN=VERIFY_TOKEN,
         SNAKECAKES_LOG_FORMAT="json",
         SNAKECAKES_LOG_LEVEL="DEBUG",
+        SNAKECAKES_OUT_OF_HOURS_NOTICE="false",  # replies must not depend on the clock
     )
     env.update(extra)
     return env

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from snakecakes.bot.chat import ChatView, HistoryItem, SessionView
+from snakecakes.bot.ordering.actions import Action
+from snakecakes.bot.ordering.shelf import Shelf
 from snakecakes.bot.prompts import PromptRegistry
 from snakecakes.bot.whatsapp import formatting, messages
 from snakecakes.bot.whatsapp.updates import (
@@ -56,13 +58,22 @@ class TurnContext:
     history: list[HistoryItem]
     now: datetime
     prompts: PromptRegistry
+    shop: Shelf | None = None  # None: this deployment sells nothing (tests of the core)
+    order_prefix: str = "SC-"
+    shop_variables: dict[str, Any] = field(default_factory=dict)  # hours, menu summary, ...
 
     @property
     def recipient(self) -> str:
         return self.chat.recipient
 
     def prompt(self, template: str, /, **variables: Any) -> str:
-        return self.prompts.render(template, self.bot_id, shop_name=self.bot_name, **variables)
+        merged = {
+            **self.shop_variables,
+            "shop_name": self.bot_name,
+            "today": f"{self.now:%A %d %B %Y}",
+            **variables,
+        }
+        return self.prompts.render(template, self.bot_id, **merged)
 
 
 @dataclass
@@ -75,6 +86,7 @@ class EngineReply:
     tool_calls: list[dict[str, Any]] | None = None
     usage: dict[str, Any] | None = None
     hand_over: bool = False
+    actions: list[Action] = field(default_factory=list)
 
     def say(self, ctx: TurnContext, markdown: str) -> None:
         """Text as language models write it: converted to WhatsApp's syntax, split at 4096."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from snakecakes.bot.llms.base import EngineReply, Inbound, TurnContext
+from snakecakes.bot.ordering.actions import Action
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Draft:
     tool_calls: list[dict[str, Any]] | None = None
     usage: dict[str, Any] | None = None
     routes: list[str] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)  # applied in the turn's commit
 
     def heard(self, item: Inbound, text: str, **meta: Any) -> None:
         """Remember what the customer sent, in the history."""
@@ -39,3 +41,8 @@ class Draft:
             self.usage = reply.usage
         if reply.hand_over:
             self.hand_over = True
+        self.actions.extend(reply.actions)
+
+    @property
+    def changes_orders(self) -> bool:
+        return any(action.changes_orders for action in self.actions)

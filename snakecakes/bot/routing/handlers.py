@@ -85,6 +85,8 @@ def location(ctx: TurnContext, item: Inbound, draft: Draft) -> None:
     )
     ctx.session.set("shared_location", shared)
     draft.say(ctx, ctx.prompt("location_received", name=content.name))
+    if (ctx.session.state.get("cart") or {}).get("items"):
+        draft.for_engine.append(item)  # an order is under way: the engine takes it as the place
 
 
 def contacts(ctx: TurnContext, item: Inbound, draft: Draft) -> None:

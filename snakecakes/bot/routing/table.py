@@ -23,6 +23,7 @@ from snakecakes.bot.whatsapp.updates import (
     Text,
     Unsupported,
 )
+from snakecakes.knowledge import feedback_routes
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,11 @@ ROUTES: tuple[Route, ...] = (
     Route("shared contacts", _is(SharedContacts), handlers.contacts),
     Route("system notice: record", _is(System), handlers.record_only),
     Route("unsupported", _is(Unsupported), handlers.unsupported),
+    Route(  # lambdas: feedback_routes imports this package (it registers the "fb" buttons)
+        "reason after a thumbs-down on an answer",
+        lambda c, i: feedback_routes.awaiting_reason(c, i),
+        lambda c, i, d: feedback_routes.take_reason(c, i, d),
+    ),
     Route("everything else: the engine", lambda c, i: True, handlers.to_engine),
 )
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from snakecakes.db.database import normalise_url
+from snakecakes.db.migrate import include_name
 from snakecakes.db.models import Base
 
 config = context.config
@@ -29,6 +30,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

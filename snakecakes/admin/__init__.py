@@ -1,0 +1,1 @@
+"""The admin side: JSON APIs for staff (orders, prompts, knowledge documents and feedback)."""
