@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest venv clean services
+.PHONY: demo test lint typecheck pytest venv clean services browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,10 @@ typecheck: $(STAMP)
 services:
 	@bash scripts/services.sh
 
-pytest: $(STAMP) services
+browser:
+	@bash scripts/browser.sh
+
+pytest: $(STAMP) services browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest
