@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     queue_poll_seconds: float = Field(
         0.05, gt=0, le=10, validation_alias=_env("SNAKECAKES_QUEUE_POLL_SECONDS")
     )
+    inbox_poll_seconds: float = Field(
+        0.1, gt=0, le=10, validation_alias=_env("SNAKECAKES_INBOX_POLL_SECONDS")
+    )
     dbos_database_url: str | None = Field(
         None, validation_alias=_env("SNAKECAKES_DBOS_DATABASE_URL")
     )

@@ -3,8 +3,9 @@
 Three roles, one code base:
 - `serve` (embedded, the default): takes webhooks AND runs the workers (turns and sending) as
   threads, with DBOS in this process;
-- `web` (`serve --web-only`): takes webhooks and enqueues jobs for worker processes;
-- `worker`: runs turns and sending for every chat, no web server.
+- `web` (`serve --web-only`): takes webhooks, stores them and answers; nothing more;
+- `worker`: finds new inbox rows (bot/inbox_watch.py), runs turns and sending for every chat,
+  no web server.
 The intake commits first and only then notifies (hooks.Dispatcher), so a lost notification never
 loses a message: sweeps pick up whatever a lost wake-up or a dead process left behind.
 """
@@ -17,6 +18,7 @@ from snakecakes.bot import dispatch, durable
 from snakecakes.bot.background import BackgroundLoop
 from snakecakes.bot.bots import BotDirectory
 from snakecakes.bot.hooks import Dispatcher, NullDispatcher, StoredUpdates
+from snakecakes.bot.inbox_watch import InboxWatch
 from snakecakes.bot.llms.base import Engine
 from snakecakes.bot.llms.echo import EchoEngine
 from snakecakes.bot.msg_cache import MemoryMessageCache
@@ -95,15 +97,17 @@ class Runtime:
         )
         self.order_push = OrderPusher(db, settings)
         self.background = BackgroundLoop()
-        self.background.add("delivery statuses", lambda: apply_statuses(db), 2.0, True)
-        enqueue = (
-            dispatch.enqueue_turns
-            if self.runs_workers
-            else dispatch.ClientEnqueuer(durable.system_database_url(settings))
-        )
+        # A web-only process stores and answers, nothing else: the workers apply the statuses
+        # (every second; an embedded process also as soon as a webhook brings some).
         self.dispatcher = dispatch.TurnDispatcher(
-            self.cache, enqueue, self.background.poke, track_active=role in ("serve", "test")
+            self.cache,
+            dispatch.enqueue_turns if self.runs_workers else None,
+            self.background.poke if self.runs_workers else lambda: None,
+            track_active=role in ("serve", "test"),
         )
+        if self.runs_workers:
+            every_status = 1.0 if role == "worker" else 2.0
+            self.background.add("delivery statuses", lambda: apply_statuses(db), every_status, True)
         self.executor_id = settings.executor_id or durable.default_executor_id(role)
         if self.runs_workers:
             every, grace = settings.sweep_seconds, settings.sweep_grace_seconds
@@ -112,6 +116,9 @@ class Runtime:
             self.background.add("order push sweep", self.order_push.sweep, every, False)
             self.heartbeats = Heartbeats(db, self.executor_id, role, dead_after=grace * 2)
             self.background.add("heartbeat", self.heartbeats.beat, max(1.0, every / 2), False)
+            if role == "worker":  # rows stored by web-only processes, which enqueue nothing
+                watch = InboxWatch(db, dispatch.enqueue_turns_as)
+                self.background.add("inbox watch", watch.poll, settings.inbox_poll_seconds, False)
             if not db.is_sqlite:  # several worker processes share PostgreSQL
                 self.background.add("dead workers", self.heartbeats.recover_dead, every, False)
 

@@ -8,8 +8,8 @@ In the embedded process the dispatcher also knows which chats have a job queued 
 a burst of webhooks for one chat costs one job, not one per message. The rule that makes this
 safe: each chat has a generation counter, bumped (under a lock) for every stored message; a job
 may end only if the generation did not move since its last look at the inbox, otherwise it
-loops. A process that only takes webhooks (`serve --web-only`) cannot know, so it enqueues for
-every stored message; the extra jobs find nothing to do.
+loops. A process that only takes webhooks (`serve --web-only`) enqueues nothing: the worker
+processes find its rows (bot/inbox_watch.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from dbos import DBOS, DBOSClient, SetEnqueueOptions
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
-from snakecakes import __version__, metrics
+from snakecakes import metrics
 from snakecakes.bot import durable
 from snakecakes.bot.durable import TURNS_QUEUE
 from snakecakes.bot.hooks import StoredUpdates
@@ -86,23 +86,13 @@ def enqueue_turns(bot_id: int, chat_key: str) -> None:
         DBOS.enqueue_workflow(TURNS_QUEUE, process_chat, bot_id, chat_key)
 
 
-class ClientEnqueuer:
-    """Enqueues from a process that does not run DBOS itself (web-only)."""
-
-    def __init__(self, system_database_url: str) -> None:
-        self.client = DBOSClient(system_database_url=system_database_url)
-
-    def __call__(self, bot_id: int, chat_key: str) -> None:
-        self.client.enqueue(
-            {
-                "queue_name": TURNS_QUEUE,
-                "workflow_name": WORKFLOW_NAME,
-                "queue_partition_key": partition_key(bot_id, chat_key),
-                "app_version": __version__,
-            },
-            bot_id,
-            chat_key,
-        )
+def enqueue_turns_as(bot_id: int, chat_key: str, workflow_id: str) -> None:
+    """Enqueue under a chosen id: a second enqueue with the same id is the same job."""
+    with (
+        SetWorkflowID(workflow_id),
+        SetEnqueueOptions(queue_partition_key=partition_key(bot_id, chat_key)),
+    ):
+        DBOS.enqueue_workflow(TURNS_QUEUE, process_chat, bot_id, chat_key)
 
 
 class TurnDispatcher:
@@ -112,7 +102,7 @@ class TurnDispatcher:
     def __init__(
         self,
         cache: MessageCache,
-        enqueue: Callable[[int, str], None],
+        enqueue: Callable[[int, str], None] | None,
         on_statuses: Callable[[], None],
         *,
         track_active: bool,
@@ -128,6 +118,8 @@ class TurnDispatcher:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        if self.enqueue is None:
+            return
         self._thread = threading.Thread(target=self._run, name="snakecakes-dispatch", daemon=True)
         self._thread.start()
 
@@ -137,6 +129,10 @@ class TurnDispatcher:
             self._thread.join(timeout=10)
 
     def notify(self, stored: StoredUpdates) -> None:
+        if stored.status_bots:
+            self.on_statuses()
+        if self.enqueue is None:  # a web-only process: the workers' inbox watch takes it
+            return
         for bot_id, chat_key, row_id, received_at in stored.messages:
             self.cache.record(bot_id, chat_key, CachedMessage(row_id, received_at))
         with self._lock:
@@ -146,8 +142,6 @@ class TurnDispatcher:
                     continue
                 self._active.add(chat)
                 self._todo.put(chat)
-        if stored.status_bots:
-            self.on_statuses()
 
     def force(self, chat: Chat) -> None:
         """Enqueue even if a job seems active (the sweep's way to unstick a chat)."""
@@ -168,7 +162,7 @@ class TurnDispatcher:
             return True
 
     def _run(self) -> None:
-        while (chat := self._todo.get()) is not None:
+        while (chat := self._todo.get()) is not None and self.enqueue is not None:
             try:
                 self.enqueue(*chat)
             except Exception:
